@@ -1,0 +1,177 @@
+import { z } from 'zod';
+
+// The only module that reads process.env. Every setting name of API.md § Settings lives here.
+
+/** Empty strings in local.settings.json or app settings mean "not set". */
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/** A whole-number setting with a default and bounds, named in the error when out of range. */
+const wholeNumber = (fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value == null || value === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const environmentSchema = z.object({
+  AZURE_OPENAI_ENDPOINT: optionalText,
+  AZURE_OPENAI_API_KEY: optionalText,
+  AZURE_OPENAI_API_VERSION: optionalText,
+  AZURE_CLIENT_ID: optionalText,
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalText,
+  CHAT_MODEL_DEPLOYMENT_NAME: optionalText,
+  EMBEDDING_MODEL_DEPLOYMENT_NAME: optionalText,
+  CHAT_STORAGE_CONNECTION: optionalText,
+  CHAT_TABLE_NAME: optionalText,
+  AZURE_SEARCH_ENDPOINT: optionalText,
+  AZURE_SEARCH_INDEX: optionalText,
+  AZURE_SEARCH_API_KEY: optionalText,
+  CHAT_HISTORY_TOKENS: wholeNumber(8000),
+  MAX_OUTPUT_TOKENS: wholeNumber(1024),
+  MODEL_CONTEXT_TOKENS: wholeNumber(128_000),
+  MODEL_TIMEOUT_MS: wholeNumber(60_000),
+  MODEL_MAX_RETRIES: wholeNumber(2, 0, 10),
+  MAX_BODY_BYTES: wholeNumber(1_048_576),
+  PORT: wholeNumber(7071, 0, 65535),
+});
+
+export const DEFAULT_AZURE_OPENAI_API_VERSION = '2024-10-21';
+export const DEFAULT_AZURE_CHAT_DEPLOYMENT = 'chat';
+export const DEFAULT_OPENAI_CHAT_MODEL = 'gpt-4o-mini';
+
+export type ModelProvider =
+  | { kind: 'azure'; endpoint: string; apiKey?: string; apiVersion: string; clientId?: string }
+  | { kind: 'openai'; baseURL?: string; apiKey?: string }
+  | { kind: 'none' };
+
+export interface StorageSettings {
+  /** Name of the setting the connection came from, for messages. */
+  settingName: string;
+  connectionString?: string;
+  accountName?: string;
+  tableServiceUri?: string;
+  blobServiceUri?: string;
+  /** `managedidentity` asks for a managed identity, optionally a user-assigned one. */
+  credential?: string;
+  clientId?: string;
+}
+
+export interface AppConfig {
+  model: ModelProvider;
+  chatModel?: string;
+  embeddingModel?: string;
+  modelTimeoutMs: number;
+  modelMaxRetries: number;
+  chatStorage: StorageSettings;
+  storage: StorageSettings;
+  chatTableName: string;
+  search: { endpoint?: string; index: string; apiKey?: string };
+  historyTokens: number;
+  maxOutputTokens: number;
+  modelContextTokens: number;
+  maxBodyBytes: number;
+  port: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function readStorage(env: NodeJS.ProcessEnv, settingName: string): StorageSettings {
+  const value = (key: string) => {
+    const raw = env[key]?.trim();
+    return raw === '' ? undefined : raw;
+  };
+  const connectionString = value(settingName);
+  const accountName = value(`${settingName}__accountName`);
+  const tableServiceUri = value(`${settingName}__tableServiceUri`);
+  const blobServiceUri = value(`${settingName}__blobServiceUri`);
+  // Nothing configured at all means local development: Azurite, as Core Tools assumes.
+  const identityBased = accountName != null || tableServiceUri != null || blobServiceUri != null;
+  const useDevelopment = connectionString === 'UseDevelopmentStorage=true' || (connectionString == null && !identityBased);
+  return {
+    settingName,
+    connectionString: useDevelopment ? developmentStorage : connectionString,
+    accountName,
+    tableServiceUri,
+    blobServiceUri,
+    credential: value(`${settingName}__credential`),
+    clientId: value(`${settingName}__clientId`),
+  };
+}
+
+/** Azurite's well-known development account, spelled out so the SDKs need no special casing. */
+export const developmentStorage =
+  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+  'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+  'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
+
+/** Parses the environment; throws ConfigError naming every bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid settings: ${problems.join('; ')}`);
+  }
+  const settings = parsed.data;
+  const chatStorageSetting = settings.CHAT_STORAGE_CONNECTION ?? 'AzureWebJobsStorage';
+  const model: ModelProvider = settings.AZURE_OPENAI_ENDPOINT
+    ? {
+        kind: 'azure',
+        endpoint: settings.AZURE_OPENAI_ENDPOINT,
+        apiKey: settings.AZURE_OPENAI_API_KEY,
+        apiVersion: settings.AZURE_OPENAI_API_VERSION ?? DEFAULT_AZURE_OPENAI_API_VERSION,
+        clientId: settings.AZURE_CLIENT_ID,
+      }
+    : settings.OPENAI_BASE_URL || settings.OPENAI_API_KEY
+      ? { kind: 'openai', baseURL: settings.OPENAI_BASE_URL, apiKey: settings.OPENAI_API_KEY }
+      : { kind: 'none' };
+  return {
+    model,
+    chatModel: settings.CHAT_MODEL_DEPLOYMENT_NAME ?? defaultChatModel(model),
+    embeddingModel: settings.EMBEDDING_MODEL_DEPLOYMENT_NAME,
+    modelTimeoutMs: settings.MODEL_TIMEOUT_MS,
+    modelMaxRetries: settings.MODEL_MAX_RETRIES,
+    chatStorage: readStorage(env, chatStorageSetting),
+    storage: readStorage(env, 'AzureWebJobsStorage'),
+    chatTableName: settings.CHAT_TABLE_NAME ?? 'ChatState',
+    search: {
+      endpoint: settings.AZURE_SEARCH_ENDPOINT,
+      index: settings.AZURE_SEARCH_INDEX ?? 'gptkbindex',
+      apiKey: settings.AZURE_SEARCH_API_KEY,
+    },
+    historyTokens: settings.CHAT_HISTORY_TOKENS,
+    maxOutputTokens: settings.MAX_OUTPUT_TOKENS,
+    modelContextTokens: settings.MODEL_CONTEXT_TOKENS,
+    maxBodyBytes: settings.MAX_BODY_BYTES,
+    port: settings.PORT,
+  };
+}
+
+/** Azure's conventional deployment name, and OpenAI's small model; local servers must name their model. */
+function defaultChatModel(model: ModelProvider): string | undefined {
+  if (model.kind === 'azure') return DEFAULT_AZURE_CHAT_DEPLOYMENT;
+  if (model.kind === 'openai' && model.baseURL == null) return DEFAULT_OPENAI_CHAT_MODEL;
+  return undefined;
+}
+
+let current: AppConfig | undefined;
+
+/** The process-wide configuration, parsed on first use. */
+export function config(): AppConfig {
+  current ??= loadConfig();
+  return current;
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `npm start`: the local stand-in for `func start`. Loads local.settings.json, starts Azurite if needed,
+// imports the app's compiled function modules (capturing their registrations) and serves them on :7071/api.
+import type { ChildProcess } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { installFunctionsCore, type HttpRegistration } from './functions-core.js';
+import { createLocalHost, ROUTE_PREFIX, type Logger } from './server.js';
+import { loadLocalSettings } from './settings.js';
+import { startAzurite } from './azurite.js';
+import { config, developmentStorage, type AppConfig } from '../config.js';
+
+const appRoot = path.resolve(__dirname, '..');
+
+const levels = { trace: 0, debug: 1, information: 2, warning: 3, error: 4, critical: 5, none: 6 } as const;
+
+function makeLogger(minimum: keyof typeof levels): Logger {
+  return (level, functionName, args) => {
+    if (levels[level] < levels[minimum]) return;
+    const line = `[${new Date().toISOString()}] ${functionName}: ${args.map((arg) => (arg instanceof Error ? `${arg.name}: ${arg.message}` : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ')}`;
+    if (levels[level] >= levels.warning) console.error(line);
+    else console.log(line);
+  };
+}
+
+/** Strips credentials and query from a URL before printing it (a base URL may carry user:password). */
+function printable(value: string): string {
+  try {
+    const url = new URL(value);
+    return url.origin + url.pathname;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function describeModel(settings: AppConfig): string {
+  const model = settings.chatModel == null ? '' : ` (chat model ${settings.chatModel})`;
+  const provider = settings.model;
+  if (provider.kind === 'azure') {
+    return `Azure OpenAI at ${printable(provider.endpoint)}${model}, ${provider.apiKey == null ? 'Microsoft Entra ID' : 'API key'}`;
+  }
+  if (provider.kind === 'openai') {
+    if (provider.baseURL == null) return `OpenAI${model}`;
+    const warning = settings.chatModel == null ? ' — set CHAT_MODEL_DEPLOYMENT_NAME to the model to use' : '';
+    return `OpenAI-compatible server at ${printable(provider.baseURL)}${model}${warning}`;
+  }
+  return 'none configured: model routes answer 503 model_not_configured (see README § Configuration)';
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const applied = await loadLocalSettings(path.resolve('local.settings.json'));
+  if (applied.length > 0) console.log(`Loaded ${applied.length} settings from local.settings.json`);
+  const settings = config();
+  const log = makeLogger('information');
+
+  const children: ChildProcess[] = [];
+  process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
+  const storages = [settings.storage, settings.chatStorage];
+  if (storages.some((storage) => storage.connectionString === developmentStorage)) {
+    const azurite = await startAzurite(path.resolve('.azurite'));
+    children.push(...azurite.children);
+    if (azurite.started.length > 0) console.log(`Started Azurite (${azurite.started.join(', ')}), data in .azurite/`);
+  }
+
+  const registrations: HttpRegistration[] = [];
+  installFunctionsCore(registrations);
+  await import(pathToFileURL(path.join(appRoot, 'index.js')).href);
+  const functionsDir = path.join(appRoot, 'functions');
+  for (const file of (await readdir(functionsDir)).filter((name) => name.endsWith('.js')).sort()) {
+    await import(pathToFileURL(path.join(functionsDir, file)).href);
+  }
+
+  const { server } = createLocalHost(registrations, log);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, resolve);
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const base = `http://localhost:${actualPort}/${ROUTE_PREFIX}`;
+
+  console.log('\nFunctions:\n');
+  for (const registration of registrations) {
+    console.log(`        ${registration.name}: [${registration.methods.join(',')}] ${base}/${registration.route}`);
+  }
+  console.log(`\nModel: ${describeModel(settings)}`);
+  console.log(`Host started in ${Math.round(performance.now() - started)} ms. Listening on ${base}\n`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) child.kill('SIGTERM');
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

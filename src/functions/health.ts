@@ -1,0 +1,12 @@
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { describeRoute } from '../http/openapi.js';
+import { withErrors } from '../http/respond.js';
+import { healthReport } from '../health.js';
+
+export async function health(_request: HttpRequest): Promise<HttpResponseInit> {
+  return { status: 200, jsonBody: await healthReport() };
+}
+
+app.http('health', { route: 'health', methods: ['GET'], authLevel: 'function', handler: withErrors(health) });
+
+describeRoute({ method: 'GET', path: '/health', summary: 'Configuration and dependency status (never secrets)', responses: { 200: 'status' } });

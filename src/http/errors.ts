@@ -1,0 +1,67 @@
+// One error type for everything the API answers with a status other than 2xx (API.md § Conventions).
+
+export type ErrorCode =
+  | 'invalid_request'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'model_error'
+  | 'search_error'
+  | 'storage_error'
+  | 'model_not_configured'
+  | 'storage_unavailable'
+  | 'model_timeout'
+  | 'content_filter'
+  | 'context_length_exceeded'
+  | 'internal_error';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export class AppError extends Error {
+  override name = 'AppError';
+
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly options: { details?: unknown; cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message, { cause: options.cause });
+  }
+
+  toBody(): ErrorBody {
+    const { details } = this.options;
+    return { error: { code: this.code, message: this.message, ...(details == null ? {} : { details }) } };
+  }
+}
+
+export const invalidRequest = (message: string, details?: unknown) =>
+  new AppError(400, 'invalid_request', message, { details });
+
+export const notFound = (message: string) => new AppError(404, 'not_found', message);
+
+export const payloadTooLarge = (message: string) => new AppError(413, 'payload_too_large', message);
+
+export const unsupportedMediaType = (message: string) => new AppError(415, 'unsupported_media_type', message);
+
+export const rateLimited = (message: string, retryAfterSeconds?: number, cause?: unknown) =>
+  new AppError(429, 'rate_limited', message, {
+    cause,
+    headers: retryAfterSeconds == null ? undefined : { 'Retry-After': String(retryAfterSeconds) },
+  });
+
+export const modelError = (message: string, cause?: unknown) => new AppError(502, 'model_error', message, { cause });
+
+export const searchError = (message: string, cause?: unknown) => new AppError(502, 'search_error', message, { cause });
+
+export const modelTimeout = (message: string, cause?: unknown) =>
+  new AppError(504, 'model_timeout', message, { cause });
+
+export const modelNotConfigured = (message: string) => new AppError(503, 'model_not_configured', message);
+
+export const storageUnavailable = (message: string, cause?: unknown) =>
+  new AppError(503, 'storage_unavailable', message, { cause });

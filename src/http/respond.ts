@@ -1,0 +1,46 @@
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { AppError, type ErrorBody } from './errors.js';
+
+/** Wraps a handler so every failure becomes the JSON error of API.md, in exactly one place. */
+export function withErrors(handler: HttpHandler): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext) => {
+    try {
+      return await handler(request, context);
+    } catch (error: unknown) {
+      return errorResponse(error, context);
+    }
+  };
+}
+
+export function errorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
+  const appError = toAppError(error, context);
+  return { status: appError.status, jsonBody: appError.toBody(), headers: appError.options.headers };
+}
+
+/** Known errors pass through; anything else is logged with context and answered as a generic 500. */
+export function toAppError(error: unknown, context: InvocationContext): AppError {
+  if (error instanceof AppError) {
+    if (error.status >= 500) context.warn(`${error.code}: ${error.message}${describeCause(error.cause)}`);
+    return error;
+  }
+  context.error(`Unhandled error in ${context.functionName}:`, describe(error));
+  return new AppError(
+    500,
+    'internal_error',
+    `An unexpected error occurred. Quote invocation id ${context.invocationId} when reporting it.`,
+  );
+}
+
+/** Error text for logs: name and message only, never request bodies or headers that may hold keys. */
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}\n${error.stack ?? ''}`;
+  return String(error);
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? ` (cause: ${cause.name}: ${cause.message})` : '';
+}
+
+export function errorBody(error: unknown, context: InvocationContext): ErrorBody {
+  return toAppError(error, context).toBody();
+}

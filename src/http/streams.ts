@@ -1,0 +1,64 @@
+import type { InvocationContext } from '@azure/functions';
+import { errorBody } from './respond.js';
+
+/**
+ * Events a streamed response is made of. Services yield them; one writer per wire format turns them into
+ * bytes. `done.data` is the payload of the final event (finish reason, usage, chat state).
+ */
+export type StreamEvent =
+  | { type: 'delta'; content: string }
+  | { type: 'context'; data: Record<string, unknown> }
+  | { type: 'done'; data: Record<string, unknown> };
+
+/**
+ * Waits for the first event before the response starts, so failures that happen before anything was
+ * produced (throttling, bad settings, unknown chat) still get a real status code.
+ */
+export async function primed<T>(events: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const iterator = events[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return {
+    [Symbol.asyncIterator]() {
+      let replayed = false;
+      return {
+        next: () => {
+          if (replayed) return iterator.next();
+          replayed = true;
+          return Promise.resolve(first);
+        },
+        return: async (value?: unknown) => {
+          await iterator.return?.(value);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Server-Sent Events for ask, whois and chats (API.md § SSE format). */
+export async function* serverSentEvents(
+  events: AsyncIterable<StreamEvent>,
+  context: InvocationContext,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const event of events) {
+      if (event.type === 'delta') yield encoder.encode(`data: ${JSON.stringify({ content: event.content })}\n\n`);
+      else if (event.type === 'done') yield encoder.encode(`event: done\ndata: ${JSON.stringify(event.data)}\n\n`);
+    }
+  } catch (error: unknown) {
+    yield encoder.encode(`event: error\ndata: ${JSON.stringify(errorBody(error, context))}\n\n`);
+  }
+}
+
+export const eventStreamHeaders = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  'X-Accel-Buffering': 'no',
+};
+
+/** True when the client asked for Server-Sent Events. */
+export function wantsEventStream(accept: string | null): boolean {
+  return accept != null && accept.toLowerCase().includes('text/event-stream');
+}
