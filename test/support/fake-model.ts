@@ -23,6 +23,8 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   body: unknown;
   receivedAt: number;
+  /** performance.now() when each streamed content chunk was handed to the socket (benchmarks). */
+  contentSentAt: number[];
 }
 
 export interface Reply {
@@ -138,7 +140,8 @@ export class FakeModel {
     const text = Buffer.concat(chunks).toString('utf8');
     const body: unknown = text === '' ? undefined : JSON.parse(text);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    this.requests.push({ method: req.method ?? '', path, headers: req.headers, body, receivedAt: performance.now() });
+    const record: RecordedRequest = { method: req.method ?? '', path, headers: req.headers, body, receivedAt: performance.now(), contentSentAt: [] };
+    this.requests.push(record);
     const kind = path.endsWith('/chat/completions') ? 'chat' : path.endsWith('/embeddings') ? 'embeddings' : undefined;
     if (kind == null) {
       res.writeHead(404, { 'content-type': 'application/json' });
@@ -172,7 +175,7 @@ export class FakeModel {
     }
     const chat = body as ChatBody;
     const reply = behavior?.kind === 'reply' ? behavior.reply : this.responder(chat);
-    if (chat.stream) await this.stream(res, chat, reply, behavior?.kind === 'cut' ? behavior.afterChunks : undefined);
+    if (chat.stream) await this.stream(res, chat, reply, behavior?.kind === 'cut' ? behavior.afterChunks : undefined, record.contentSentAt);
     else this.json(res, chat, reply);
   }
 
@@ -200,7 +203,7 @@ export class FakeModel {
     }));
   }
 
-  private async stream(res: ServerResponse, chat: ChatBody, reply: Reply, cutAfter: number | undefined): Promise<void> {
+  private async stream(res: ServerResponse, chat: ChatBody, reply: Reply, cutAfter: number | undefined, sentAt: number[]): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const frame = (delta: unknown, finish: string | null = null, usage?: unknown) =>
       `data: ${JSON.stringify({
@@ -224,6 +227,7 @@ export class FakeModel {
       if (cutAfter != null && sent >= cutAfter) return cut();
       if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
       if (res.destroyed) return;
+      sentAt.push(performance.now());
       await write(frame({ content: piece }));
       sent++;
     }

@@ -1,0 +1,41 @@
+// A loopback pass-through in front of Azurite's table service that counts the requests going through it,
+// so the benchmark can report storage requests per chat turn.
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface CountingProxy {
+  port: number;
+  /** Requests forwarded so far. */
+  count(): number;
+  /** Method and path of every request, newest last. */
+  log: string[];
+  stop(): Promise<void>;
+}
+
+export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
+  const agent = new Agent({ keepAlive: true });
+  const log: string[] = [];
+  const server: Server = createServer({ noDelay: true }, (req, res) => {
+    log.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    count: () => log.length,
+    log,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}
