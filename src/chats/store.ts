@@ -82,7 +82,8 @@ function parseMessage(entity: Record<string, unknown>): StoredMessage {
   };
 }
 
-function messageRow(chatId: string, generation: string, sequence: number, message: NewMessage, createdAt: string): TableEntity {
+/** A message row as stored (also used by tests to seed long chats). */
+export function messageRow(chatId: string, generation: string, sequence: number, message: NewMessage, createdAt: string): TableEntity {
   const { text, truncated } = fitRow(message.content);
   return {
     partitionKey: partitionKey(chatId),
