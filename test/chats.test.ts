@@ -345,6 +345,8 @@ describe('GET /api/chats/{chatId}', () => {
     expect((await getState(id, `?timestampUTC=${encodeURIComponent(all.lastUpdatedAt!)}`)).recentMessages).toEqual([]);
     // The seed's timestamp is long ago: everything.
     expect((await getState(id, '?timestampUTC=2024-01-15T22:00:00')).recentMessages).toHaveLength(5);
+    expect((await getState(id, '?timestampUTC=2024-01-15T22:00:00.1234567')).recentMessages).toHaveLength(5); // .NET's 7 digits
+    expect((await getState(id, '?timestampUTC=2024-01-15')).recentMessages).toHaveLength(5);
     // Counts are the chat's, not the filtered list's.
     expect((await getState(id, `?timestampUTC=${encodeURIComponent(all.lastUpdatedAt!)}`)).totalMessages).toBe(5);
   });
@@ -402,5 +404,24 @@ describe('OpenAPI', () => {
   it('describes the four chat routes', async () => {
     const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     expect(Object.keys(document.paths['/chats/{chatId}'] ?? {}).sort()).toEqual(['delete', 'get', 'post', 'put']);
+  });
+});
+
+describe('storage that cannot be reached', () => {
+  it('answers 503 storage_unavailable on every chat route', async () => {
+    const closed = 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+      'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+      'TableEndpoint=http://127.0.0.1:1/devstoreaccount1;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;';
+    const offline = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'test-model', AzureWebJobsStorage: closed });
+    try {
+      for (const method of ['PUT', 'POST', 'GET', 'DELETE']) {
+        const response = await fetch(`${offline.baseUrl}/chats/abc`, { method, body: method === 'POST' ? '{"message":"hi"}' : undefined });
+        expect(response.status, method).toBe(503);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('storage_unavailable');
+      }
+      expect(model.requests).toHaveLength(0);
+    } finally {
+      await offline.stop();
+    }
   });
 });
