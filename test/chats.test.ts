@@ -47,6 +47,13 @@ const getState = async (id: string, query = '') => {
   expect(response.status).toBe(200);
   return (await response.json()) as ChatStateBody;
 };
+/** Waits until the fake model has received `count` chat requests: the turn has read its state by then. */
+async function modelReceived(count: number): Promise<void> {
+  for (let waited = 0; model.chatBodies().length < count; waited += 10) {
+    if (waited > 10_000) throw new Error('the model was never called');
+    await sleep(10);
+  }
+}
 const roles = (state: ChatStateBody) => state.recentMessages.map((message) => message.role);
 const contents = (state: ChatStateBody) => state.recentMessages.map((message) => message.content);
 const isoUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -121,7 +128,7 @@ describe('PUT /api/chats/{chatId}', () => {
     await put(id);
     model.latencyMs = 600;
     const turn = post(id, 'before the reset');
-    await sleep(250);
+    await modelReceived(1);
     expect((await put(id, { instructions: 'Fresh start.' })).status).toBe(202);
     const response = await turn;
     expect(response.status).toBe(200);
@@ -284,7 +291,7 @@ describe('POST /api/chats/{chatId}', () => {
     model.latencyMs = 500;
     const controller = new AbortController();
     const turn = post(id, 'going away', {}, controller.signal).catch((error: unknown) => error);
-    await sleep(200);
+    await modelReceived(1);
     controller.abort();
     await turn;
     await sleep(700);
