@@ -185,4 +185,21 @@ describe('the local host', () => {
     expect(app.output()).toMatch(/whois: \[GET\] .*\/api\/whois\/\{name\}/);
     expect(app.output()).toContain('OpenAI-compatible server at');
   });
+
+  it('sends bodies held in memory (text, JSON) whole with Content-Length, and streams chunked', async () => {
+    const text = await post('ask', JSON.stringify({ prompt: 'hi' }));
+    expect(text.headers.get('content-length')).toBe(String(Buffer.byteLength('Echo: hi')));
+    expect(text.headers.get('transfer-encoding')).toBeNull();
+    expect(await text.text()).toBe('Echo: hi');
+    const json = await post('ask', '{}');
+    expect(json.status).toBe(400);
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = await json.text();
+    expect(json.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect((JSON.parse(body) as { error: { code: string } }).error.code).toBe('invalid_request');
+    const stream = await post('ask', JSON.stringify({ prompt: 'hi' }), { Accept: 'text/event-stream' });
+    expect(stream.headers.get('transfer-encoding')).toBe('chunked');
+    expect(stream.headers.get('content-length')).toBeNull();
+    await stream.text();
+  });
 });
