@@ -1,5 +1,6 @@
 // P4: requests/s of `ask` under load versus a bare node:http pass-through to the same fake model.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,20 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = 10;
 const SECONDS = 5;
 
-async function startPassThrough(modelUrl: string): Promise<{ url: string; stop(): void }> {
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; undefined elsewhere). CPU per
+ * request is steadier than requests/s on a shared machine: other people's work steals wall time, not CPU time.
+ */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100/s)
+  } catch {
+    return undefined;
+  }
+}
+
+async function startPassThrough(modelUrl: string): Promise<{ url: string; pid: number | undefined; stop(): void }> {
   const child = spawn(process.execPath, [path.join(here, 'pass-through.mjs'), modelUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
@@ -38,7 +52,7 @@ async function startPassThrough(modelUrl: string): Promise<{ url: string; stop()
     });
     child.once('exit', (code) => reject(new Error(`pass-through exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}/`, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
 export const p4: Row = {
@@ -50,18 +64,21 @@ export const p4: Row = {
     const autocannon = require('autocannon') as Autocannon;
     const proxy = await startPassThrough(env.model.url);
     const headers = { 'content-type': 'application/json' };
-    const load = async (url: string, body: unknown, duration = SECONDS) => {
+    const cpu = { bare: 0, app: 0 };
+    const load = async (url: string, body: unknown, pid: number | undefined, duration = SECONDS) => {
+      const cpuBefore = cpuMsOf(pid);
       const result = await autocannon({ url, method: 'POST', headers, body: JSON.stringify(body), connections: CONNECTIONS, duration });
+      const cpuAfter = cpuMsOf(pid);
       const failed = result.errors + result.timeouts + result.non2xx;
       if (failed > 0) throw new Error(`${failed} of ${result.requests.total} requests to ${url} failed`);
-      return result;
+      return { ...result, cpuMsPerRequest: cpuBefore == null || cpuAfter == null ? Number.NaN : (cpuAfter - cpuBefore) / result.requests.total };
     };
-    const bare = () => load(proxy.url, { model: CHAT_MODEL, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 1024 });
-    const app = () => load(env.api('ask'), { prompt: 'Say hello.' });
+    const bare = () => load(proxy.url, { model: CHAT_MODEL, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 1024 }, proxy.pid);
+    const app = () => load(env.api('ask'), { prompt: 'Say hello.' }, env.app.process.pid);
     try {
-      await load(proxy.url, { model: CHAT_MODEL, messages: [{ role: 'user', content: 'warm' }] }, 1);
-      await load(env.api('ask'), { prompt: 'warm' }, 1);
-      const runs = { bare: [] as LoadResult[], app: [] as LoadResult[] };
+      await load(proxy.url, { model: CHAT_MODEL, messages: [{ role: 'user', content: 'warm' }] }, proxy.pid, 1);
+      await load(env.api('ask'), { prompt: 'warm' }, env.app.process.pid, 1);
+      const runs = { bare: [] as (LoadResult & { cpuMsPerRequest: number })[], app: [] as (LoadResult & { cpuMsPerRequest: number })[] };
       for (let round = 0; round < 2; round++) {
         runs.bare.push(await bare());
         runs.app.push(await app());
@@ -70,10 +87,15 @@ export const p4: Row = {
       const bareRps = mean(runs.bare);
       const appRps = mean(runs.app);
       const ratio = appRps / bareRps;
+      const cpuOf = (results: { cpuMsPerRequest: number }[]) => results.reduce((sum, r) => sum + r.cpuMsPerRequest, 0) / results.length;
+      const appCpu = cpuOf(runs.app);
+      const bareCpu = cpuOf(runs.bare);
       return {
-        figure: `${ratio.toFixed(2)}× (${appRps.toFixed(0)} vs ${bareRps.toFixed(0)} req/s; p50 ${runs.app[1]!.latency.p50} vs ${runs.bare[1]!.latency.p50} ms)`,
+        figure:
+          `${ratio.toFixed(2)}× (${appRps.toFixed(0)} vs ${bareRps.toFixed(0)} req/s; p50 ${runs.app[1]!.latency.p50} vs ${runs.bare[1]!.latency.p50} ms); ` +
+          `CPU/request ${appCpu.toFixed(2)} vs ${bareCpu.toFixed(2)} ms`,
         met: ratio >= 0.8,
-        details: { ratio, appRps, bareRps, app: runs.app.map((r) => r.requests.average), bare: runs.bare.map((r) => r.requests.average) },
+        details: { ratio, appRps, bareRps, appCpuMsPerRequest: appCpu, bareCpuMsPerRequest: bareCpu, app: runs.app.map((r) => r.requests.average), bare: runs.bare.map((r) => r.requests.average) },
       };
     } finally {
       proxy.stop();
