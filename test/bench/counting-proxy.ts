@@ -9,6 +9,10 @@ export interface CountingProxy {
   count(): number;
   /** Method and path of every request, newest last. */
   log: string[];
+  /** Total ms between a request reaching the proxy and its answer's last byte (time spent in storage). */
+  busyMs(): number;
+  /** TCP connections the app opened to storage so far (few = keep-alive works). */
+  connections(): number;
   stop(): Promise<void>;
 }
 
@@ -17,6 +21,8 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
   const log: string[] = [];
   const server: Server = createServer({ noDelay: true }, (req, res) => {
     log.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    const started = performance.now();
+    res.on('finish', () => (busy += performance.now() - started));
     const upstream = httpRequest(
       { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
@@ -27,10 +33,15 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
+  let connections = 0;
+  let busy = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     count: () => log.length,
+    connections: () => connections,
+    busyMs: () => busy,
     log,
     async stop() {
       server.closeAllConnections();

@@ -30,6 +30,9 @@ function appSettings(model: FakeModel, storage: string, extra: Record<string, st
     CHAT_MODEL_DEPLOYMENT_NAME: CHAT_MODEL,
     EMBEDDING_MODEL_DEPLOYMENT_NAME: 'bench-embedding',
     MODEL_TIMEOUT_MS: '30000',
+    // To profile the app under the benchmark, see test/bench/cpu-profile.cjs.
+    ...(process.env.BENCH_APP_NODE_OPTIONS == null ? {} : { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS }),
+    ...(process.env.BENCH_PROFILE_DIR == null ? {} : { BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR }),
     ...extra,
   };
 }

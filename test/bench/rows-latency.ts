@@ -3,7 +3,7 @@ import type { RecordedRequest } from '../support/fake-model.js';
 import { CHAT_MODEL, type BenchEnv } from './env.js';
 import { ok, type TimedResponse } from './http-client.js';
 import type { Row } from './row.js';
-import { median, ms, percentile, repeat } from './stats.js';
+import { cpuMsOf, median, ms, percentile, repeat } from './stats.js';
 
 const PROMPT = 'Say hello in five words.';
 
@@ -18,12 +18,15 @@ async function sideBySide(
   b: () => Promise<TimedResponse>,
   warmUp: number,
   samples: number,
-): Promise<{ a: number[]; b: number[] }> {
+  /** The app's process: its CPU time per `b` call is reported too (steadier than wall time on a busy machine). */
+  pid?: number,
+): Promise<{ a: number[]; b: number[]; cpuMsPerB: number }> {
   await repeat(warmUp, async () => {
     await a();
     await b();
   });
-  const result = { a: [] as number[], b: [] as number[] };
+  const cpuBefore = cpuMsOf(pid);
+  const result = { a: [] as number[], b: [] as number[], cpuMsPerB: Number.NaN };
   await repeat(samples, async (i) => {
     // Swap the order every other sample so neither side always runs right after the other.
     const first = i % 2 === 0 ? a : b;
@@ -33,17 +36,19 @@ async function sideBySide(
     result[first === a ? 'a' : 'b'].push(one.end - one.start);
     result[second === a ? 'a' : 'b'].push(two.end - two.start);
   });
+  const cpuAfter = cpuMsOf(pid);
+  if (cpuBefore != null && cpuAfter != null) result.cpuMsPerB = (cpuAfter - cpuBefore) / samples;
   return result;
 }
 
-function addedLatency(times: { a: number[]; b: number[] }, limit: number, label: string) {
+function addedLatency(times: { a: number[]; b: number[]; cpuMsPerB: number }, limit: number, label: string) {
   const base = median(times.a);
   const withApp = median(times.b);
   const added = withApp - base;
   return {
-    figure: `+${ms(added)} (${label} ${ms(withApp)} vs model ${ms(base)}, n=${times.b.length})`,
+    figure: `+${ms(added)} (${label} ${ms(withApp)} vs model ${ms(base)}, n=${times.b.length}; app CPU ${ms(times.cpuMsPerB)}/request)`,
     met: added <= limit,
-    details: { addedMs: added, appP50Ms: withApp, modelP50Ms: base, appP90Ms: percentile(times.b, 90), modelP90Ms: percentile(times.a, 90) },
+    details: { addedMs: added, appP50Ms: withApp, modelP50Ms: base, appCpuMsPerRequest: times.cpuMsPerB, appP90Ms: percentile(times.b, 90), modelP90Ms: percentile(times.a, 90) },
   };
 }
 
@@ -54,7 +59,7 @@ export const p1: Row = {
   needs: ['POST ask'],
   async measure(env) {
     const ask = () => ok(env.api('ask'), { body: { prompt: PROMPT } });
-    return addedLatency(await sideBySide(directModelCall(env), ask, 50, 400), 1.5, 'ask');
+    return addedLatency(await sideBySide(directModelCall(env), ask, 50, 400, env.app.process.pid), 1.5, 'ask');
   },
 };
 
@@ -76,7 +81,7 @@ export const p1b: Row = {
     }
     let turns = 0;
     const turn = () => chatTurn(urls[Math.floor(turns++ / 5)]!, PROMPT);
-    return addedLatency(await sideBySide(directModelCall(env), turn, warmUp, samples), 5, 'turn');
+    return addedLatency(await sideBySide(directModelCall(env), turn, warmUp, samples, env.app.process.pid), 5, 'turn');
   },
 };
 
@@ -108,13 +113,14 @@ export const p2: Row = {
 
     const measureTurn = async (url: string) => {
       const before = proxy.count();
+      const busyBefore = proxy.busyMs();
       const response = await chatTurn(url, longMessage(n++));
-      return { ms: response.end - response.start, requests: proxy.count() - before };
+      return { ms: response.end - response.start, requests: proxy.count() - before, storageMs: proxy.busyMs() - busyBefore };
     };
     await measureTurn(smallUrls[samples]!); // warm-up
     await measureTurn(bigUrl);
-    const small: { ms: number; requests: number }[] = [];
-    const big: { ms: number; requests: number }[] = [];
+    const small: { ms: number; requests: number; storageMs: number }[] = [];
+    const big: { ms: number; requests: number; storageMs: number }[] = [];
     for (let i = 0; i < samples; i++) {
       small.push(await measureTurn(smallUrls[i]!));
       big.push(await measureTurn(bigUrl));
@@ -127,9 +133,12 @@ export const p2: Row = {
     const medSmall = median(small.map((s) => s.requests));
     const medBig = median(big.map((s) => s.requests));
     return {
-      figure: `${ratio.toFixed(2)}× (${ms(bigMs)} vs ${ms(smallMs)}); requests/turn ${medBig} at 1,000 (max ${maxBig}), ${medSmall} at 10 (max ${maxSmall})`,
+      figure:
+        `${ratio.toFixed(2)}× (${ms(bigMs)} vs ${ms(smallMs)}); requests/turn ${medBig} at 1,000 (max ${maxBig}), ${medSmall} at 10 (max ${maxSmall}); ` +
+        `storage p50 ${ms(median(big.map((s) => s.storageMs)))} vs ${ms(median(small.map((s) => s.storageMs)))} of the turn; ` +
+        `${proxy.count()} storage requests over ${proxy.connections()} connection(s)`,
       met: ratio <= 1.2 && maxSmall <= 3 && maxBig <= 3,
-      details: { ratio, bigP50Ms: bigMs, smallP50Ms: smallMs, requestsBig: big.map((s) => s.requests), requestsSmall: small.map((s) => s.requests), samples },
+      details: { storageConnections: proxy.connections(), storageRequests: proxy.count(), ratio, bigP50Ms: bigMs, smallP50Ms: smallMs, requestsBig: big.map((s) => s.requests), requestsSmall: small.map((s) => s.requests), samples },
     };
   },
 };

@@ -1,11 +1,11 @@
 // P4: requests/s of `ask` under load versus a bare node:http pass-through to the same fake model.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHAT_MODEL } from './env.js';
 import type { Row } from './row.js';
+import { cpuMsOf } from './stats.js';
 
 interface LoadResult {
   requests: { average: number; total: number };
@@ -29,19 +29,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const CONNECTIONS = 10;
 const SECONDS = 5;
-
-/**
- * CPU time (user + system, ms) a process has used so far, from /proc (Linux; undefined elsewhere). CPU per
- * request is steadier than requests/s on a shared machine: other people's work steals wall time, not CPU time.
- */
-function cpuMsOf(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100/s)
-  } catch {
-    return undefined;
-  }
-}
 
 async function startPassThrough(modelUrl: string): Promise<{ url: string; pid: number | undefined; stop(): void }> {
   const child = spawn(process.execPath, [path.join(here, 'pass-through.mjs'), modelUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
