@@ -16,15 +16,16 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 export function timedRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+  /** `body` is sent as JSON; `raw` as it is (set the content type in `headers`). */
+  options: { method?: string; headers?: Record<string, string>; body?: unknown; raw?: Uint8Array } = {},
 ): Promise<TimedResponse> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, {
       method: options.method ?? (payload === undefined ? 'GET' : 'POST'),
       agent,
       headers: {
-        ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength }),
         ...options.headers,
       },
     });
