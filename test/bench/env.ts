@@ -61,7 +61,9 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       const proxy = await startCountingProxy(azurite.tablePort);
       const storage = azurite.connectionString.replace(`:${azurite.tablePort}/`, `:${proxy.port}/`);
       // A history budget the 10-message chat fills, so both chats send the same window (see docs/performance.md).
-      const countedApp = await startApp(appSettings(model, storage, { CHAT_HISTORY_TOKENS: '1000' }));
+      // BENCH_P2_HISTORY_TOKENS=8000 measures at the default budget instead.
+      const historyTokens = process.env.BENCH_P2_HISTORY_TOKENS ?? '1000';
+      const countedApp = await startApp(appSettings(model, storage, { CHAT_HISTORY_TOKENS: historyTokens }));
       counted = { app: countedApp, proxy, api: (path) => `${countedApp.baseUrl}/${path}` };
       return counted;
     },
