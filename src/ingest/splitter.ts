@@ -86,7 +86,7 @@ function wordStart(text: string, position: number): number {
 }
 
 /**
- * Splits pages into chunks of about `targetChars`, preferring sentence ends, never cutting inside a word
+ * Splits pages into chunks of about `targetChars`, preferring page ends, then sentence ends, never cutting inside a word
  * (except a single "word" longer than the token cap, which has no other place to cut), each under
  * `maxTokens`, the next starting about `overlapChars` before the previous ended.
  */
@@ -100,10 +100,14 @@ export function splitPages(pages: PageText[], options: SplitOptions = defaultSpl
   }
   const pageAt = (position: number) => pages[Math.max(0, lastIndexAtOrBelow(pageStarts, position))]?.page ?? 1;
   const { sentences, words } = boundaries(text);
+  // Page ends are the preferred cuts: a chunk that stays on one page cites that page exactly.
+  const pageEnds = pageStarts.slice(1).map((position) => position - PAGE_SEPARATOR.length);
   const chunks: TextChunk[] = [];
   let start = wordStart(text, 0);
   while (start < text.length) {
-    let end = chooseEnd(text, start, start + options.targetChars, sentences, words);
+    const limit = start + options.targetChars;
+    const pageEnd = limit >= text.length ? undefined : lastWithin(pageEnds, start + Math.floor(options.targetChars / 4), limit);
+    let end = pageEnd ?? chooseEnd(text, start, limit, sentences, words);
     // Shrink until the token cap holds: to an earlier sentence end, else word end, else a hard cut.
     while (options.countTokens(text.slice(start, end)) > options.maxTokens) {
       const limit = start + Math.floor((end - start) * 0.8);
@@ -120,7 +124,8 @@ export function splitPages(pages: PageText[], options: SplitOptions = defaultSpl
       chunks.push({ content, page: firstPage, pages: [...new Set(spanned)], start, end });
     }
     if (end >= text.length) break;
-    start = nextStart(text, start, end, options.overlapChars, sentences, words);
+    // No overlap across a page break: the next chunk starts, and cites, the next page.
+    start = pageEnds.includes(end) ? wordStart(text, end) : nextStart(text, start, end, options.overlapChars, sentences, words);
   }
   return chunks;
 }
@@ -147,8 +152,13 @@ function chooseEnd(text: string, start: number, limit: number, sentences: number
 /** Where the next chunk starts: a sentence (else word) start within the overlap window before `end`. */
 function nextStart(text: string, start: number, end: number, overlap: number, sentences: number[], words: number[]): number {
   const windowStart = Math.max(start + 1, end - overlap);
-  const sentence = firstWithin(sentences, windowStart, end);
-  const candidate = sentence ?? firstWithin(words, windowStart, end);
-  const next = candidate == null ? end : wordStart(text, candidate);
-  return next > start && next <= end ? next : wordStart(text, end);
+  for (const list of [sentences, words]) {
+    let candidate = firstWithin(list, windowStart, end);
+    while (candidate != null) {
+      const next = wordStart(text, candidate);
+      if (next > start && next < end) return next;
+      candidate = firstWithin(list, candidate + 1, end);
+    }
+  }
+  return wordStart(text, end);
 }
