@@ -37,6 +37,8 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     CHAT_TABLE_NAME: uniqueName('chats'),
     MODEL_MAX_RETRIES: '1',
     MODEL_TIMEOUT_MS: '5000',
+    // Tests ingest what they need; the first-start sample ingestion is tested on its own.
+    INGEST_SAMPLE_DATA: 'false',
   };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[name];
