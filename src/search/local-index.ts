@@ -90,9 +90,9 @@ export class LocalIndex implements SearchIndex {
     let ranked: { id: string; score: number }[];
     if (useText && useVectors) ranked = fuse([textRanking.slice(0, FUSION_DEPTH), vectorRanking]);
     else ranked = useText ? textRanking : vectorRanking;
-    const minimum = options.minimumSearchScore ?? 0;
+    const minimum = options.minimumSearchScore;
     return ranked
-      .filter((hit) => hit.score >= minimum)
+      .filter((hit) => minimum == null || hit.score >= minimum)
       .slice(0, options.top)
       .map((hit) => {
         const { chunk } = this.entries.get(hit.id)!;
@@ -120,7 +120,9 @@ export class LocalIndex implements SearchIndex {
   upsert(chunks: Chunk[]): Promise<void> {
     return this.write((text) => {
       for (const { embedding, ...chunk } of chunks) {
-        if (this.entries.has(chunk.id)) text.discard(chunk.id);
+        // remove (not discard): discarded documents keep counting in BM25 statistics until a vacuum.
+        const previous = this.entries.get(chunk.id);
+        if (previous != null) text.remove({ id: chunk.id, content: previous.chunk.content });
         this.entries.set(chunk.id, { chunk, ...(embedding == null ? {} : { vector: unitVector(embedding) }) });
         text.add({ id: chunk.id, content: chunk.content });
       }
@@ -133,7 +135,7 @@ export class LocalIndex implements SearchIndex {
       let removed = 0;
       for (const [id, entry] of this.entries) {
         if (entry.chunk.sourcefile !== sourcefile || keepIds?.has(id) === true) continue;
-        text.discard(id);
+        text.remove({ id, content: entry.chunk.content });
         this.entries.delete(id);
         removed += 1;
       }
