@@ -92,7 +92,9 @@ export class AzureSearchIndex implements SearchIndex {
       // Required on first use: the SDK is large and only needed when Azure AI Search is configured.
       const sdk = require('@azure/search-documents') as typeof import('@azure/search-documents');
       const credential = this.settings.apiKey != null ? new sdk.AzureKeyCredential(this.settings.apiKey) : await azureCredential(this.settings.clientId);
-      const options = { retryOptions: { maxRetries: 3 } };
+      // Plain http only to a loopback address (a local emulator or test double), never to a real service.
+      const allowInsecureConnection = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/i.test(this.settings.endpoint);
+      const options = { retryOptions: { maxRetries: 3 }, allowInsecureConnection };
       return {
         search: new sdk.SearchClient<IndexDocument>(this.settings.endpoint, this.settings.index, credential, options),
         indexes: new sdk.SearchIndexClient(this.settings.endpoint, credential, options),
