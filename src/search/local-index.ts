@@ -83,8 +83,9 @@ export class LocalIndex implements SearchIndex {
     };
     const useText = options.mode !== 'vectors' && query.trim() !== '';
     const useVectors = options.mode !== 'text' && options.vector != null && options.vector.length > 0;
+    const filtered = options.includeCategory != null || options.excludeCategory != null || options.oids != null || options.groups != null;
     const textRanking = useText
-      ? text.search(query, { filter: (result) => visible(String(result.id)) }).map((result) => ({ id: String(result.id), score: result.score }))
+      ? text.search(query, filtered ? { filter: (result) => visible(String(result.id)) } : {}).map((result) => ({ id: String(result.id), score: result.score }))
       : [];
     const vectorRanking = useVectors ? this.vectorRanking(options.vector ?? [], visible, Math.max(FUSION_DEPTH, options.top)) : [];
     let ranked: { id: string; score: number }[];
