@@ -90,6 +90,16 @@ describe('documents and content routes (local index, Azurite blobs)', () => {
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 
+  it('keeps one consistent version when the same name is uploaded concurrently', async () => {
+    const before = await indexedChunks(app);
+    const responses = await Promise.all([60, 10, 30].map((sentences) => post(app, 'race.txt', longText('race', sentences), 'text/plain')));
+    expect(responses.map((response) => response.status)).toEqual([201, 201, 201]);
+    const row = (await listed(app)).find((document) => document.name === 'race.txt');
+    expect(await indexedChunks(app)).toBe(before + (row?.chunks ?? -1));
+    expect((await fetch(`${app.baseUrl}/documents/race.txt`, { method: 'DELETE' })).status).toBe(204);
+    expect(await indexedChunks(app)).toBe(before);
+  });
+
   it('answers 400 for a corrupt PDF and leaves nothing behind', async () => {
     const before = await indexedChunks(app);
     const pdf = await makePdf(['one', 'two', 'three']);

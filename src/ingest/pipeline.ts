@@ -58,8 +58,16 @@ export function sourcePage(name: string, type: DocumentType, page: number): stri
   return type === 'application/pdf' ? `${name}#page=${page}` : name;
 }
 
+export interface PreparedDocument {
+  /** The validated name. */
+  name: string;
+  type: DocumentType;
+  pages: number;
+  chunks: Chunk[];
+}
+
 /** Reads and splits a document into chunks (no side effects). */
-export async function prepareChunks(input: IngestInput, maxDocumentBytes: number): Promise<{ type: DocumentType; pages: number; chunks: Chunk[] }> {
+export async function prepareChunks(input: IngestInput, maxDocumentBytes: number): Promise<PreparedDocument> {
   const name = validate(documentName, input.name, 'name');
   if (input.bytes.byteLength > maxDocumentBytes) {
     throw payloadTooLarge(`"${name}" is ${input.bytes.byteLength} bytes; the limit is ${maxDocumentBytes} (MAX_DOCUMENT_BYTES).`);
@@ -76,18 +84,36 @@ export async function prepareChunks(input: IngestInput, maxDocumentBytes: number
     oids: [],
     groups: [],
   }));
-  return { type, pages: pages.length, chunks };
+  return { name, type, pages: pages.length, chunks };
+}
+
+const pendingByName = new Map<string, Promise<unknown>>();
+
+/** Runs operations on one document name one after another (two uploads of a name must not interleave). */
+function oneAtATime<T>(name: string, operation: () => Promise<T>): Promise<T> {
+  const previous = pendingByName.get(name) ?? Promise.resolve();
+  const next = previous.then(operation, operation);
+  const settled = next.catch(() => undefined);
+  pendingByName.set(name, settled);
+  void settled.then(() => {
+    if (pendingByName.get(name) === settled) pendingByName.delete(name);
+  });
+  return next;
 }
 
 /** Stores and indexes one document, replacing exactly what an earlier version of it left in the index. */
 export async function ingestDocument(input: IngestInput, dependencies: IngestDependencies): Promise<IngestResult> {
-  const { type, pages, chunks } = await prepareChunks(input, dependencies.maxDocumentBytes);
-  if (dependencies.embed != null && chunks.length > 0) {
-    const vectors = await embedAll(chunks.map((chunk) => chunk.content), dependencies.embed);
-    chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));
+  const prepared = await prepareChunks(input, dependencies.maxDocumentBytes);
+  if (dependencies.embed != null && prepared.chunks.length > 0) {
+    const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), dependencies.embed);
+    prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));
   }
-  const existed = (await dependencies.store.info(input.name)) != null;
-  await dependencies.store.put(input.name, input.bytes, type, {
+  return oneAtATime(prepared.name, () => storeAndIndex(input, prepared, dependencies));
+}
+
+async function storeAndIndex(input: IngestInput, { name, type, pages, chunks }: PreparedDocument, dependencies: IngestDependencies): Promise<IngestResult> {
+  const existed = (await dependencies.store.info(name)) != null;
+  await dependencies.store.put(name, input.bytes, type, {
     chunks: chunks.length,
     pages,
     indexedAt: new Date().toISOString(),
@@ -95,20 +121,22 @@ export async function ingestDocument(input: IngestInput, dependencies: IngestDep
   });
   try {
     await dependencies.index.upsert(chunks);
-    await dependencies.index.deleteBySource(input.name, new Set(chunks.map((chunk) => chunk.id)));
+    await dependencies.index.deleteBySource(name, new Set(chunks.map((chunk) => chunk.id)));
   } catch (error: unknown) {
     // A new file whose chunks could not be indexed is removed again rather than listed as indexed.
-    if (!existed) await dependencies.store.remove(input.name).catch(() => undefined);
+    if (!existed) await dependencies.store.remove(name).catch(() => undefined);
     throw error;
   }
-  return { name: input.name, chunks: chunks.length, pages, contentType: type };
+  return { name, chunks: chunks.length, pages, contentType: type };
 }
 
 /** Removes a document's file and chunks; 404 when neither exists. */
-export async function deleteDocument(name: string, dependencies: Pick<IngestDependencies, 'index' | 'store'>): Promise<void> {
-  const removedChunks = await dependencies.index.deleteBySource(name);
-  const removedFile = await dependencies.store.remove(name);
-  if (!removedFile && removedChunks === 0) throw notFound(`No document named "${name}".`);
+export function deleteDocument(name: string, dependencies: Pick<IngestDependencies, 'index' | 'store'>): Promise<void> {
+  return oneAtATime(name, async () => {
+    const removedChunks = await dependencies.index.deleteBySource(name);
+    const removedFile = await dependencies.store.remove(name);
+    if (!removedFile && removedChunks === 0) throw notFound(`No document named "${name}".`);
+  });
 }
 
 /** The documents catalogue (GET /api/documents), by name. */
