@@ -87,7 +87,7 @@ export class LocalIndex implements SearchIndex {
     const textRanking = useText
       ? text.search(query, filtered ? { filter: (result) => visible(String(result.id)) } : {}).map((result) => ({ id: String(result.id), score: result.score }))
       : [];
-    const vectorRanking = useVectors ? this.vectorRanking(options.vector ?? [], visible, Math.max(FUSION_DEPTH, options.top)) : [];
+    const vectorRanking = useVectors ? this.vectorRanking(options.vector ?? [], filtered ? visible : undefined, Math.max(FUSION_DEPTH, options.top)) : [];
     let ranked: { id: string; score: number }[];
     if (useText && useVectors) ranked = fuse([textRanking.slice(0, FUSION_DEPTH), vectorRanking]);
     else ranked = useText ? textRanking : vectorRanking;
@@ -108,11 +108,11 @@ export class LocalIndex implements SearchIndex {
       });
   }
 
-  private vectorRanking(query: number[], visible: (id: string) => boolean, depth: number) {
+  private vectorRanking(query: number[], visible: ((id: string) => boolean) | undefined, depth: number) {
     const target = unitVector(query);
     const scored: { id: string; score: number }[] = [];
     for (const [id, entry] of this.entries) {
-      if (entry.vector == null || entry.vector.length !== target.length || !visible(id)) continue;
+      if (entry.vector == null || entry.vector.length !== target.length || (visible != null && !visible(id))) continue;
       scored.push({ id, score: dot(entry.vector, target) });
     }
     return scored.sort((a, b) => b.score - a.score).slice(0, depth);
