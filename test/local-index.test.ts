@@ -1,8 +1,9 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fuse, LocalIndex } from '../src/search/local-index.js';
+import { fuse, LocalIndex, topScores } from '../src/search/local-index.js';
 import type { Chunk } from '../src/search/types.js';
 import { fakeEmbedding } from './support/fake-model.js';
 
@@ -65,6 +66,19 @@ describe('LocalIndex', () => {
     // Hybrid without a vector is text search.
     expect((await index.search('eye exam', { top: 1, mode: 'hybrid' }))[0]?.id).toBe('eyes');
     expect(await index.search('eye exam', { top: 5, mode: 'text', minimumSearchScore: 1_000 })).toEqual([]);
+  });
+
+  it('keeps the best scores in one pass exactly as sorting all of them would (ties in insertion order)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.option(fc.integer({ min: -5, max: 5 }), { nil: undefined })), fc.integer({ min: 0, max: 8 }), (scores, depth) => {
+        const items = new Map(scores.map((score, i) => [`id${i}`, score]));
+        const expected = [...items]
+          .flatMap(([id, score]) => (score == null ? [] : [{ id, score }]))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, depth);
+        expect(topScores(items, depth, (_id, score) => score)).toEqual(expected);
+      }),
+    );
   });
 
   it('fuses rankings: an id ranked well by both lists wins', () => {
