@@ -8,7 +8,6 @@ import { callerIdentity } from '../http/identity.js';
 import { describeRoute } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { ndjsonHeaders, ndjsonLines, primed } from '../http/streams.js';
-import { tokenCounter } from '../model/tokens.js';
 import { chatWithData, chatWithDataStream, planRetrieval, type RagDependencies } from '../rag/approach.js';
 import { chatRequestBody, readMultipart, toRagRequest, type RagRequest } from '../rag/request.js';
 import { modelClient, searchIndex } from '../services.js';
@@ -26,7 +25,7 @@ async function readChatRequest(request: HttpRequest): Promise<RagRequest> {
     const bytes = await readBytes(request, chatBodyLimit(settings));
     let form: FormData;
     try {
-      form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+      form = await new Response(new Uint8Array(bytes), { headers: { 'content-type': contentType } }).formData();
     } catch {
       throw invalidRequest('The multipart/form-data body could not be parsed.');
     }
@@ -42,7 +41,6 @@ async function dependencies(request: HttpRequest): Promise<RagDependencies> {
   return {
     model: await modelClient(),
     index: searchIndex,
-    tokens: await tokenCounter(),
     settings: {
       historyTokens: settings.historyTokens,
       maxOutputTokens: settings.maxOutputTokens,

@@ -1,5 +1,6 @@
 import { AppError, invalidRequest } from '../http/errors.js';
 import type { StreamEvent } from '../http/streams.js';
+import { fitHistory, messageTokens, REPLY_PRIMING_TOKENS } from '../model/tokens.js';
 import type { ChatMessage, Completion, CompletionRequest, ModelClient, Usage } from '../model/types.js';
 import type { SearchHit, SearchIndex, SearchOptions } from '../search/types.js';
 import { AnswerFilter, splitAnswer } from './answer-filter.js';
@@ -13,11 +14,6 @@ export interface Thought {
   title: string;
   description: unknown;
   props?: Record<string, unknown>;
-}
-
-/** Counts tokens the way the chat model does (see model/tokens). */
-export interface TokenCounter {
-  countMessages(messages: ChatMessage[]): number;
 }
 
 export interface RagSettings {
@@ -35,7 +31,6 @@ export interface CallerIdentity {
 export interface RagDependencies {
   model: ModelClient;
   index: () => Promise<SearchIndex>;
-  tokens: TokenCounter;
   settings: RagSettings;
   identity: CallerIdentity;
   signal?: AbortSignal;
@@ -86,32 +81,18 @@ function toChatMessage(message: ConversationMessage, text = message.text): ChatM
   return { role: message.role, content: text } as ChatMessage;
 }
 
-function messageTokens(tokens: TokenCounter, message: ChatMessage): number {
-  const images = Array.isArray(message.content) ? message.content.filter((part) => part.type === 'image_url').length : 0;
-  const textOnly: ChatMessage = Array.isArray(message.content)
-    ? ({ role: message.role, content: message.content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n') } as ChatMessage)
-    : message;
-  return tokens.countMessages([textOnly]) + images * IMAGE_TOKENS;
+/** Prompt tokens of one message, images at a fixed estimate. */
+function promptTokens(message: ChatMessage): number {
+  if (!Array.isArray(message.content)) return messageTokens(typeof message.content === 'string' ? message.content : '');
+  const text = message.content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+  const images = message.content.length - message.content.filter((part) => part.type === 'text').length;
+  return messageTokens(text) + images * IMAGE_TOKENS;
 }
 
 /**
- * The newest history that fits `budget` tokens, oldest first. Walking backwards means a long conversation
- * costs the same as a short one and never overflows the context window.
+ * system + the newest history that fits + the final user turn, so that prompt + output fit the context
+ * window and history stays within its budget. The window is the one chats use (model/tokens).
  */
-function recentHistory(history: ConversationMessage[], budget: number, tokens: TokenCounter): ChatMessage[] {
-  const kept: ChatMessage[] = [];
-  let used = 0;
-  for (let index = history.length - 1; index >= 0; index--) {
-    const message = toChatMessage(history[index]!);
-    const cost = messageTokens(tokens, message);
-    if (used + cost > budget) break;
-    kept.unshift(message);
-    used += cost;
-  }
-  return kept;
-}
-
-/** system + fitting history + final user turn, so that prompt + output fit the context window. */
 function assemble(
   system: string,
   history: ConversationMessage[],
@@ -119,13 +100,17 @@ function assemble(
   outputTokens: number,
   deps: RagDependencies,
 ): ChatMessage[] {
-  const { settings, tokens } = deps;
-  const fixed = messageTokens(tokens, { role: 'system', content: system }) + messageTokens(tokens, finalTurn);
+  const { settings } = deps;
+  const systemMessage: ChatMessage = { role: 'system', content: system };
+  const fixed = REPLY_PRIMING_TOKENS + promptTokens(systemMessage) + promptTokens(finalTurn);
   const room = settings.modelContextTokens - outputTokens - fixed;
   if (room < 0) {
     throw new AppError(400, 'context_length_exceeded', 'The question and its sources do not fit the model\'s context window; ask a shorter question or lower top.');
   }
-  return [{ role: 'system', content: system }, ...recentHistory(history, Math.min(room, settings.historyTokens), tokens), finalTurn];
+  return fitHistory([systemMessage, ...history.map((message) => toChatMessage(message)), finalTurn], {
+    budget: fixed + Math.min(room, settings.historyTokens),
+    tokensOf: promptTokens,
+  });
 }
 
 function timed<T>(work: () => Promise<T>): Promise<{ value: T; durationMs: number }> {
