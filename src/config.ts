@@ -48,6 +48,19 @@ const environmentSchema = z.object({
   MAX_IMAGE_BYTES: wholeNumber(4 * 1024 * 1024),
   MAX_IMAGES: wholeNumber(4, 1, 20),
   TRUST_CLIENT_PRINCIPAL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
+  MAX_DOCUMENT_BYTES: wholeNumber(26_214_400),
+  CONTENT_CONTAINER: optionalText,
+  INGEST_SAMPLE_DATA: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value == null || value === '') return true;
+      if (/^(true|1|yes)$/i.test(value)) return true;
+      if (/^(false|0|no)$/i.test(value)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${value}"` });
+      return z.NEVER;
+    }),
   PORT: wholeNumber(7071, 0, 65535),
 });
 
@@ -81,7 +94,7 @@ export interface AppConfig {
   chatStorage: StorageSettings;
   storage: StorageSettings;
   chatTableName: string;
-  search: { endpoint?: string; index: string; apiKey?: string };
+  search: { endpoint?: string; index: string; apiKey?: string; clientId?: string };
   historyTokens: number;
   maxOutputTokens: number;
   modelContextTokens: number;
@@ -90,6 +103,12 @@ export interface AppConfig {
   maxImages: number;
   /** Trust App Service authentication headers for the caller's identity (set only behind Easy Auth). */
   trustClientPrincipal: boolean;
+  /** Largest document accepted by POST /api/documents and the ingest CLI. */
+  maxDocumentBytes: number;
+  /** Blob container holding the source files served by GET /api/content. */
+  contentContainer: string;
+  /** Whether the local host ingests data/ on first start when the local index is empty. */
+  ingestSampleData: boolean;
   port: number;
 }
 
@@ -159,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       endpoint: settings.AZURE_SEARCH_ENDPOINT,
       index: settings.AZURE_SEARCH_INDEX ?? 'gptkbindex',
       apiKey: settings.AZURE_SEARCH_API_KEY,
+      clientId: settings.AZURE_CLIENT_ID,
     },
     historyTokens: settings.CHAT_HISTORY_TOKENS,
     maxOutputTokens: settings.MAX_OUTPUT_TOKENS,
@@ -167,6 +187,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxImageBytes: settings.MAX_IMAGE_BYTES,
     maxImages: settings.MAX_IMAGES,
     trustClientPrincipal: settings.TRUST_CLIENT_PRINCIPAL,
+    maxDocumentBytes: settings.MAX_DOCUMENT_BYTES,
+    contentContainer: settings.CONTENT_CONTAINER ?? 'content',
+    ingestSampleData: settings.INGEST_SAMPLE_DATA,
     port: settings.PORT,
   };
 }

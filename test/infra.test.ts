@@ -121,6 +121,9 @@ const notSetInAzure: Record<string, string> = {
   MAX_IMAGE_BYTES: 'app default',
   MAX_IMAGES: 'app default',
   TRUST_CLIENT_PRINCIPAL: 'only behind App Service authentication, which this template does not configure',
+  MAX_DOCUMENT_BYTES: 'app default',
+  CONTENT_CONTAINER: 'the app default is the `content` container the Bicep creates',
+  INGEST_SAMPLE_DATA: 'local host only: Azure uses AI Search, filled by the postdeploy hook',
   PORT: 'local host only',
 };
 

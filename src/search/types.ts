@@ -1,9 +1,11 @@
-// The retrieval interface: one small contract, two implementations (Azure AI Search and an embedded local
-// index). Ingestion writes through it; the RAG chat reads through it.
+// The one small interface retrieval and ingestion share; Azure AI Search and the embedded local index
+// implement it (ARCHITECTURE.md § Retrieval).
 
+/** One indexed piece of a source document. */
 export interface Chunk {
   id: string;
   content: string;
+  /** `file.pdf#page=N` (1-based) for paged documents, the file name otherwise: what citations show. */
   sourcepage: string;
   sourcefile: string;
   category?: string;
@@ -13,9 +15,10 @@ export interface Chunk {
 }
 
 export interface SearchOptions {
+  /** How many hits. */
   top: number;
   mode: 'hybrid' | 'text' | 'vectors';
-  /** Query embedding, needed by vectors and hybrid. */
+  /** Query embedding, needed by vectors/hybrid. */
   vector?: number[];
   includeCategory?: string;
   excludeCategory?: string;
@@ -24,7 +27,7 @@ export interface SearchOptions {
   groups?: string[];
   minimumSearchScore?: number;
   minimumRerankerScore?: number;
-  /** Azure only; ignored by the local index. */
+  /** Azure only; ignored locally. */
   semanticRanker?: boolean;
   semanticCaptions?: boolean;
   signal?: AbortSignal;
@@ -44,6 +47,24 @@ export interface SearchHit {
 export interface SearchIndex {
   search(query: string, options: SearchOptions): Promise<SearchHit[]>;
   upsert(chunks: Chunk[]): Promise<void>;
-  deleteBySource(sourcefile: string): Promise<number>;
+  /**
+   * Deletes the chunks of one source file and returns how many went. With `keepIds`, chunks whose id is in
+   * the set stay: re-ingesting upserts the new chunks first, then drops only the ones that no longer exist.
+   */
+  deleteBySource(sourcefile: string, keepIds?: ReadonlySet<string>): Promise<number>;
+  /** Number of chunks in the index. */
   count(): Promise<number>;
+}
+
+/** True when a chunk passes the category and security filters of a query (shared by local backends and tests). */
+export function chunkVisible(chunk: Pick<Chunk, 'category' | 'oids' | 'groups'>, options: SearchOptions): boolean {
+  if (options.includeCategory != null && chunk.category !== options.includeCategory) return false;
+  if (options.excludeCategory != null && chunk.category === options.excludeCategory) return false;
+  if (options.oids != null || options.groups != null) {
+    const oids = options.oids ?? [];
+    const groups = options.groups ?? [];
+    const allowed = chunk.oids.some((oid) => oids.includes(oid)) || chunk.groups.some((group) => groups.includes(group));
+    if (!allowed) return false;
+  }
+  return true;
 }
