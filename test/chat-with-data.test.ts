@@ -28,9 +28,9 @@ function ragResponder(body: ChatBody): Reply {
 }
 
 async function waitForSampleCorpus(): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const health = (await (await fetch(`${app.baseUrl}/health`)).json()) as Json;
-    if (health.search?.documents > 0 && !app.output().includes('ingesting') ? true : /Ingested \d+ sample/.test(app.output())) return;
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (app.output().includes('Sample data indexed')) return;
+    if (app.output().includes('Sample data was not indexed')) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`sample corpus was not ingested:\n${app.output()}`);
@@ -129,7 +129,7 @@ describe('POST /api/chat', () => {
   });
 
   it('honours top, and retrieval_mode none is plain chat with one model call', async () => {
-    const top = (await (await post('chat', ask('eye exams', { top: 2 }))).json()) as Json;
+    const top = (await (await post('chat', ask('What is my deductible for the health plan?', { top: 2 }))).json()) as Json;
     expect(top.context.thoughts[2].description).toHaveLength(2);
     model.reset();
     model.responder = () => ({ content: 'plain' });
@@ -156,6 +156,13 @@ describe('POST /api/chat', () => {
     expect(included.context.data_points.citations).toEqual([]);
     const excluded = (await (await post('chat', ask('deductible', { exclude_category: 'no-such-category' }))).json()) as Json;
     expect(excluded.context.data_points.citations.length).toBeGreaterThan(0);
+  });
+
+  it('applies the security filter with the caller identity, which is untrusted by default', async () => {
+    const principal = { 'x-ms-client-principal-id': 'someone' };
+    const filtered = (await (await post('chat', ask('deductible', { use_oid_security_filter: true }), principal)).json()) as Json;
+    expect(filtered.context.data_points.citations).toEqual([]);
+    expect(filtered.context.thoughts[1].props.oids).toEqual([]);
   });
 
   it('attaches a valid image to the latest user turn', async () => {

@@ -8,7 +8,7 @@ import { checkImageBytes, parseImageDataUri } from './images.js';
 
 export const MAX_QUESTION_CHARS = 32_000;
 export const MAX_MESSAGE_CHARS = 100_000;
-export const MAX_MESSAGES = 200;
+export const MAX_MESSAGES = 1000;
 export const MAX_TOP = 50;
 
 const textPart = z.object({ type: z.literal('text'), text: z.string().max(MAX_MESSAGE_CHARS) });
