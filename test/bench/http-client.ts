@@ -58,7 +58,7 @@ export function timedRequest(
 export async function ok(url: string, options: Parameters<typeof timedRequest>[1] = {}): Promise<TimedResponse> {
   const response = await timedRequest(url, options);
   if (response.status < 200 || response.status > 299) {
-    throw new Error(`${options.method ?? 'POST'} ${new URL(url).pathname} → ${response.status} ${response.text.slice(0, 200)}`);
+    throw new Error(`${options.method ?? (options.body === undefined && options.raw === undefined ? 'GET' : 'POST')} ${new URL(url).pathname} → ${response.status} ${response.text.slice(0, 200)}`);
   }
   return response;
 }
