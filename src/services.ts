@@ -21,3 +21,17 @@ export const modelClient = lazy<ModelClient>(async () => {
   const { createModelClient } = await import('./model/openai-client.js');
   return createModelClient(config());
 });
+
+/** The chat table (CHAT_TABLE_NAME on CHAT_STORAGE_CONNECTION), created on first use. */
+export const chatTable = lazy<import('@azure/data-tables').TableClient>(async () => {
+  const { createTableClient } = await import('./storage/clients.js');
+  const { translateStorageError } = await import('./storage/errors.js');
+  const settings = config();
+  const table = await createTableClient(settings.chatStorage, settings.chatTableName);
+  try {
+    await table.createTable();
+  } catch (error: unknown) {
+    throw translateStorageError(error);
+  }
+  return table;
+});

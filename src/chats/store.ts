@@ -1,0 +1,299 @@
+// The chat store on Table Storage (ARCHITECTURE § Chats on Table Storage). Keys come from keys.ts only.
+import { randomBytes } from 'node:crypto';
+import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+import { z } from 'zod';
+import type { Usage } from '../model/types.js';
+import { messageTokens } from '../model/tokens.js';
+import { storageStatus, translateStorageError } from '../storage/errors.js';
+import { contentProperties, fitRow, joinContent } from './content.js';
+import { generationOfRowKey, messageRowKey, messageRowRange, partitionKey, sequenceOfRowKey, stateRowKey } from './keys.js';
+import type { ChatState, NewMessage, StoredMessage } from './types.js';
+
+/** Rows per history page. A turn reads pages until the token budget is filled, never the whole chat. */
+export const HISTORY_PAGE_SIZE = 50;
+/** Entity-group transactions hold at most 100 operations. */
+const BATCH_LIMIT = 100;
+/** Under the 4 MiB a transaction's body may have, with room for the multipart envelope. */
+const BATCH_BYTES = 4_000_000;
+/** Commit attempts after conflicts with other turns before giving up (each re-reads only the state row). */
+const COMMIT_ATTEMPTS = 100;
+
+const odata = (): typeof import('@azure/data-tables').odata => (require('@azure/data-tables') as typeof import('@azure/data-tables')).odata;
+
+/** Runs one storage call; unreachable storage becomes 503 storage_unavailable. */
+async function storage<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error: unknown) {
+    throw translateStorageError(error);
+  }
+}
+
+const count = z.number().int().nonnegative().catch(0);
+const stateEntity = z.object({
+  generation: z.string(),
+  hasInstructions: z.boolean(),
+  createdAt: z.string(),
+  lastUpdatedAt: z.string(),
+  totalMessages: count,
+  totalTokens: count,
+  promptTokensUsed: count,
+  completionTokensUsed: count,
+  etag: z.string(),
+});
+
+const messageEntity = z.object({
+  rowKey: z.string(),
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  createdAt: z.string(),
+  tokens: count,
+  toolCalls: z.string().optional(),
+});
+
+const toolCallList = z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() }));
+
+function parseState(chatId: string, entity: Record<string, unknown>): ChatState {
+  const row = stateEntity.parse(entity);
+  const promptTokens = row.promptTokensUsed;
+  const completionTokens = row.completionTokensUsed;
+  return {
+    chatId,
+    generation: row.generation,
+    instructions: row.hasInstructions ? joinContent(entity) : null,
+    createdAt: row.createdAt,
+    lastUpdatedAt: row.lastUpdatedAt,
+    totalMessages: row.totalMessages,
+    totalTokens: row.totalTokens,
+    usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+    etag: row.etag,
+  };
+}
+
+function parseMessage(entity: Record<string, unknown>): StoredMessage {
+  const row = messageEntity.parse(entity);
+  const toolCalls = row.toolCalls == null ? [] : toolCallList.catch([]).parse(JSON.parse(row.toolCalls));
+  return {
+    sequence: sequenceOfRowKey(row.rowKey),
+    role: row.role,
+    content: joinContent(entity),
+    createdAt: row.createdAt,
+    tokens: row.tokens,
+    toolCalls,
+  };
+}
+
+/** A message row as stored (also used by tests to seed long chats). */
+export function messageRow(chatId: string, generation: string, sequence: number, message: NewMessage, createdAt: string): TableEntity {
+  const { text, truncated } = fitRow(message.content);
+  return {
+    partitionKey: partitionKey(chatId),
+    rowKey: messageRowKey(generation, sequence),
+    role: message.role,
+    createdAt,
+    tokens: message.tokens,
+    ...(truncated ? { truncated: true } : {}),
+    ...contentProperties(text),
+  };
+}
+
+/** The state row, or undefined when the chat does not exist. */
+export async function readState(table: TableClient, chatId: string): Promise<ChatState | undefined> {
+  try {
+    const entity = await table.getEntity(partitionKey(chatId), stateRowKey());
+    return parseState(chatId, entity);
+  } catch (error: unknown) {
+    if (storageStatus(error) === 404) return undefined;
+    throw translateStorageError(error);
+  }
+}
+
+/** Newest-first pages of one generation's messages; optionally only the given columns. */
+function newestFirst(table: TableClient, state: ChatState, pageSize: number) {
+  const { from, to } = messageRowRange(state.generation);
+  const filter = odata()`PartitionKey eq ${partitionKey(state.chatId)} and RowKey ge ${from} and RowKey lt ${to}`;
+  return table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize });
+}
+
+/**
+ * The newest messages whose prompt cost fits `budget` tokens (plus the one that crosses it, for the caller's
+ * window to decide), oldest first. Reads one page at a time and stops as soon as the budget is spent, so the
+ * cost depends on the budget, never on the chat's length. System messages are left out (the state row has them).
+ */
+export async function readRecent(table: TableClient, state: ChatState, budget: number): Promise<StoredMessage[]> {
+  const newest: StoredMessage[] = [];
+  let used = 0;
+  await storage(async () => {
+    for await (const page of newestFirst(table, state, HISTORY_PAGE_SIZE)) {
+      for (const entity of page) {
+        const message = parseMessage(entity);
+        if (message.role === 'system') continue;
+        newest.push(message);
+        used += message.tokens;
+        if (used > budget) return;
+      }
+    }
+  });
+  return newest.reverse();
+}
+
+/** Every message created strictly after `after` (all of them without it), oldest first. */
+export async function readMessages(table: TableClient, state: ChatState, after?: Date): Promise<StoredMessage[]> {
+  const newest: StoredMessage[] = [];
+  await storage(async () => {
+    for await (const page of newestFirst(table, state, 1000)) {
+      for (const entity of page) {
+        const message = parseMessage(entity);
+        // createdAt never decreases with the sequence (commitTime), so the first old message ends the read.
+        if (after != null && Date.parse(message.createdAt) <= after.getTime()) return;
+        newest.push(message);
+      }
+    }
+  });
+  return newest.reverse();
+}
+
+function newGeneration(): string {
+  return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Creates a chat, or resets it: one transaction writes a state row with a new generation (and the system
+ * message). Old messages become unreachable in that single write; a turn still in flight finds the state
+ * changed when it commits and is not stored (see README § Stateful chats). Old rows are swept afterwards.
+ */
+export async function createChat(table: TableClient, chatId: string, instructions: string | null): Promise<ChatState> {
+  const now = new Date().toISOString();
+  const generation = newGeneration();
+  const hasInstructions = instructions != null;
+  const state: TableEntity = {
+    partitionKey: partitionKey(chatId),
+    rowKey: stateRowKey(),
+    generation,
+    hasInstructions,
+    createdAt: now,
+    lastUpdatedAt: now,
+    totalMessages: hasInstructions ? 1 : 0,
+    totalTokens: 0,
+    promptTokensUsed: 0,
+    completionTokensUsed: 0,
+    ...contentProperties(instructions ?? ''),
+  };
+  const actions: TransactionAction[] = [['upsert', state, 'Replace']];
+  if (instructions != null) {
+    const system: NewMessage = { role: 'system', content: instructions, tokens: messageTokens(instructions) };
+    actions.push(['create', messageRow(chatId, generation, 1, system, now)]);
+  }
+  await storage(() => table.submitTransaction(actions));
+  const created = await readState(table, chatId);
+  if (created == null) throw translateStorageError(new Error('state row vanished'));
+  return created;
+}
+
+/** Deletes a chat: the state row first (the chat is gone at once), then every other row. False if unknown. */
+export async function deleteChat(table: TableClient, chatId: string): Promise<boolean> {
+  try {
+    await table.deleteEntity(partitionKey(chatId), stateRowKey());
+  } catch (error: unknown) {
+    if (storageStatus(error) === 404) return false;
+    throw translateStorageError(error);
+  }
+  await sweep(table, chatId);
+  return true;
+}
+
+/**
+ * Removes message rows that no longer belong to the chat's current generation (after a reset or delete), in
+ * transactions of at most 100. The current state is re-read per page, so a chat re-created meanwhile keeps
+ * its rows.
+ */
+export async function sweep(table: TableClient, chatId: string): Promise<number> {
+  const filter = odata()`PartitionKey eq ${partitionKey(chatId)}`;
+  let deleted = 0;
+  await storage(async () => {
+    const pages = table.listEntities({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: BATCH_LIMIT });
+    for await (const page of pages) {
+      const current = await readState(table, chatId);
+      const stale = page.flatMap((entity) => {
+        const rowKey = entity.rowKey;
+        if (rowKey == null) return [];
+        const generation = generationOfRowKey(rowKey);
+        return generation != null && generation !== current?.generation ? [rowKey] : [];
+      });
+      if (stale.length === 0) continue;
+      await table.submitTransaction(stale.map((rowKey): TransactionAction => ['delete', { partitionKey: partitionKey(chatId), rowKey }]));
+      deleted += stale.length;
+    }
+  });
+  return deleted;
+}
+
+/** The outcome of committing a turn. */
+export type CommitResult =
+  | { kind: 'committed'; state: ChatState; messages: StoredMessage[] }
+  /** The chat was reset or deleted while the model answered: the turn belongs to the conversation that ended. */
+  | { kind: 'superseded'; state: ChatState | undefined };
+
+/** A commit's moment: never before the state's last update, so createdAt never decreases with the sequence. */
+function commitTime(state: ChatState): string {
+  return new Date(Math.max(Date.now(), Date.parse(state.lastUpdatedAt))).toISOString();
+}
+
+function sizeOf(actions: TransactionAction[]): number {
+  return actions.reduce((sum, action) => sum + Buffer.byteLength(JSON.stringify(action[1])) + 600, 0);
+}
+
+/**
+ * Appends messages in ONE entity-group transaction together with the state row, conditional on the state's
+ * ETag. On 412/409 (another turn committed first) it re-reads the state row and appends after the winner,
+ * without calling the model again. Sizes are checked before the first attempt: a paid-for turn never fails
+ * because of a storage limit.
+ */
+export async function commitTurn(
+  table: TableClient,
+  read: ChatState,
+  messages: NewMessage[],
+  usage: Usage | undefined,
+): Promise<CommitResult> {
+  let state = read;
+  for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+    const createdAt = commitTime(state);
+    const rows = messages.map((message, index) =>
+      messageRow(state.chatId, state.generation, state.totalMessages + 1 + index, message, createdAt),
+    );
+    const promptTokens = state.usage.promptTokens + (usage?.promptTokens ?? 0);
+    const completionTokens = state.usage.completionTokens + (usage?.completionTokens ?? 0);
+    const next = {
+      lastUpdatedAt: createdAt,
+      totalMessages: state.totalMessages + messages.length,
+      totalTokens: usage?.totalTokens ?? state.totalTokens,
+    };
+    const update: TableEntity = {
+      partitionKey: partitionKey(state.chatId),
+      rowKey: stateRowKey(),
+      ...next,
+      promptTokensUsed: promptTokens,
+      completionTokensUsed: completionTokens,
+    };
+    const actions: TransactionAction[] = [['update', update, 'Merge', { etag: state.etag }], ...rows.map((row): TransactionAction => ['create', row])];
+    if (actions.length > BATCH_LIMIT || sizeOf(actions) > BATCH_BYTES) throw new RangeError('turn exceeds one transaction');
+    try {
+      const response = await table.submitTransaction(actions);
+      const committed: ChatState = {
+        ...state,
+        ...next,
+        usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+        etag: response.subResponses[0]?.etag ?? state.etag,
+      };
+      return { kind: 'committed', state: committed, messages: rows.map((row) => parseMessage(row)) };
+    } catch (error: unknown) {
+      const status = storageStatus(error);
+      if (status !== 412 && status !== 409 && status !== 404) throw translateStorageError(error);
+    }
+    const current = await readState(table, read.chatId);
+    if (current == null || current.generation !== read.generation) return { kind: 'superseded', state: current };
+    state = current;
+    // A little jitter spreads out turns that keep colliding.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * (attempt + 1))));
+  }
+  throw translateStorageError(Object.assign(new Error('too many concurrent turns'), { statusCode: 503 }));
+}

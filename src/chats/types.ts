@@ -1,0 +1,38 @@
+import type { ToolCall, Usage } from '../model/types.js';
+
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+/** The state row of a chat, parsed into our own type. */
+export interface ChatState {
+  chatId: string;
+  /** Changes on every reset; message rows of other generations are invisible. */
+  generation: string;
+  /** The system message, or null for none. */
+  instructions: string | null;
+  createdAt: string;
+  lastUpdatedAt: string;
+  /** Every stored message of this generation; also the sequence number of the newest one. */
+  totalMessages: number;
+  /** Total tokens of the latest model call (the OpenAI extension's meaning). */
+  totalTokens: number;
+  /** Running totals over every model call of this chat. */
+  usage: Usage;
+  etag: string;
+}
+
+export interface StoredMessage {
+  sequence: number;
+  role: ChatRole;
+  content: string;
+  createdAt: string;
+  /** Prompt tokens this message costs, counted once when it was stored. */
+  tokens: number;
+  toolCalls: ToolCall[];
+}
+
+/** A message about to be stored by a turn. */
+export interface NewMessage {
+  role: ChatRole;
+  content: string;
+  tokens: number;
+}
