@@ -28,6 +28,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   const lines = [...tally].map(([family, byStatus]) => `  ${family}: ${[...byStatus].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(' ')}`);
+  // Server-side errors, if any, to diagnose a failed property.
+  const serverErrors = [withModel, withoutModel].flatMap((app) => app?.output().split('\n').filter((line) => /storage_unavailable|Unhandled|Error/.test(line)) ?? []);
+  if (serverErrors.length > 0) console.log(serverErrors.slice(0, 10).join('\n'));
   console.log(`fuzz: ${fuzzed} generated requests\n${lines.join('\n')}`);
   await Promise.all([withModel?.stop(), withoutModel?.stop()]);
   await model?.stop();
