@@ -297,6 +297,8 @@ describe('POST /api/chats/{chatId}', () => {
     await sleep(700);
     expect(model.chatBodies()).toHaveLength(1);
     expect(await getState(id)).toEqual(before);
+    // A caller hanging up is not a server fault: no "Unhandled error" in the log.
+    expect(app.output()).not.toContain('Unhandled error');
   });
 
   it('leaves the chat unchanged when the client leaves a stream early', async () => {

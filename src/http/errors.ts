@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'model_timeout'
   | 'content_filter'
   | 'context_length_exceeded'
-  | 'internal_error';
+  | 'internal_error'
+  | 'client_closed_request';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
@@ -62,6 +63,10 @@ export const modelTimeout = (message: string, cause?: unknown) =>
   new AppError(504, 'model_timeout', message, { cause });
 
 export const modelNotConfigured = (message: string) => new AppError(503, 'model_not_configured', message);
+
+/** The caller disconnected; nobody reads this answer, it only keeps aborted calls out of the error logs. */
+export const clientClosedRequest = (cause?: unknown) =>
+  new AppError(499, 'client_closed_request', 'The client closed the request.', { cause });
 
 export const storageUnavailable = (message: string, cause?: unknown) =>
   new AppError(503, 'storage_unavailable', message, { cause });

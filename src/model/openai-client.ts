@@ -6,6 +6,7 @@ import type { AppConfig } from '../config.js';
 import { azureCredential } from '../identity.js';
 import {
   AppError,
+  clientClosedRequest,
   modelError,
   modelNotConfigured,
   modelTimeout,
@@ -125,7 +126,7 @@ class OpenAIModelClient implements ModelClient {
     } catch (error: unknown) {
       const translated = translateModelError(error);
       // A connection dropped mid-stream surfaces as a bare network error (e.g. undici's "terminated").
-      if (translated instanceof AppError || translated instanceof APIUserAbortError) throw translated;
+      if (translated instanceof AppError) throw translated;
       throw modelError('The model stream broke off before the answer was complete.', error);
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
@@ -175,7 +176,8 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
  * our messages: they can echo prompts or partial keys.
  */
 export function translateModelError(error: unknown): unknown {
-  if (error instanceof AppError || error instanceof APIUserAbortError) return error;
+  if (error instanceof AppError) return error;
+  if (error instanceof APIUserAbortError) return clientClosedRequest(error);
   if (error instanceof APIConnectionTimeoutError) {
     return modelTimeout('The model did not answer in time. Try again, or raise MODEL_TIMEOUT_MS.', error);
   }
