@@ -45,6 +45,19 @@ const environmentSchema = z.object({
   MODEL_TIMEOUT_MS: wholeNumber(60_000),
   MODEL_MAX_RETRIES: wholeNumber(2, 0, 10),
   MAX_BODY_BYTES: wholeNumber(1_048_576),
+  MAX_DOCUMENT_BYTES: wholeNumber(26_214_400),
+  CONTENT_CONTAINER: optionalText,
+  INGEST_SAMPLE_DATA: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value == null || value === '') return true;
+      if (/^(true|1|yes)$/i.test(value)) return true;
+      if (/^(false|0|no)$/i.test(value)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${value}"` });
+      return z.NEVER;
+    }),
   PORT: wholeNumber(7071, 0, 65535),
 });
 
@@ -78,11 +91,17 @@ export interface AppConfig {
   chatStorage: StorageSettings;
   storage: StorageSettings;
   chatTableName: string;
-  search: { endpoint?: string; index: string; apiKey?: string };
+  search: { endpoint?: string; index: string; apiKey?: string; clientId?: string };
   historyTokens: number;
   maxOutputTokens: number;
   modelContextTokens: number;
   maxBodyBytes: number;
+  /** Largest document accepted by POST /api/documents and the ingest CLI. */
+  maxDocumentBytes: number;
+  /** Blob container holding the source files served by GET /api/content. */
+  contentContainer: string;
+  /** Whether the local host ingests data/ on first start when the local index is empty. */
+  ingestSampleData: boolean;
   port: number;
 }
 
@@ -152,11 +171,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       endpoint: settings.AZURE_SEARCH_ENDPOINT,
       index: settings.AZURE_SEARCH_INDEX ?? 'gptkbindex',
       apiKey: settings.AZURE_SEARCH_API_KEY,
+      clientId: settings.AZURE_CLIENT_ID,
     },
     historyTokens: settings.CHAT_HISTORY_TOKENS,
     maxOutputTokens: settings.MAX_OUTPUT_TOKENS,
     modelContextTokens: settings.MODEL_CONTEXT_TOKENS,
     maxBodyBytes: settings.MAX_BODY_BYTES,
+    maxDocumentBytes: settings.MAX_DOCUMENT_BYTES,
+    contentContainer: settings.CONTENT_CONTAINER ?? 'content',
+    ingestSampleData: settings.INGEST_SAMPLE_DATA,
     port: settings.PORT,
   };
 }

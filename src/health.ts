@@ -1,17 +1,19 @@
 import { config } from './config.js';
+import { searchIndex } from './services.js';
 import { pingTableService } from './storage/clients.js';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
   model: { provider: 'azure' | 'openai' | 'none'; chatModel: string | null; embeddingModel: string | null };
   storage: { ok: boolean };
+  /** `documents` counts indexed chunks (search documents, as Azure AI Search counts them); null when unknown. */
   search: { backend: 'azure' | 'local'; documents: number | null };
 }
 
 /** What is configured and what answers; names only, never keys or connection strings. */
 export async function healthReport(): Promise<HealthReport> {
   const settings = config();
-  const storageOk = await pingTableService(settings.chatStorage);
+  const [storageOk, documents] = await Promise.all([pingTableService(settings.chatStorage), indexedChunks()]);
   const modelConfigured = settings.model.kind !== 'none' && settings.chatModel != null;
   return {
     status: storageOk && modelConfigured ? 'ok' : 'degraded',
@@ -21,6 +23,19 @@ export async function healthReport(): Promise<HealthReport> {
       embeddingModel: settings.embeddingModel ?? null,
     },
     storage: { ok: storageOk },
-    search: { backend: settings.search.endpoint == null ? 'local' : 'azure', documents: null },
+    search: { backend: settings.search.endpoint == null ? 'local' : 'azure', documents },
   };
+}
+
+/** Chunks in the search index, or null when the index cannot answer within `timeoutMs`. */
+async function indexedChunks(timeoutMs = 2000): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+  try {
+    return await Promise.race([(await searchIndex()).count(), timeout]);
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
 }

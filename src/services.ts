@@ -1,5 +1,9 @@
+import path from 'node:path';
 import { config } from './config.js';
+import type { IngestDependencies } from './ingest/pipeline.js';
 import type { ModelClient } from './model/types.js';
+import type { SearchIndex } from './search/types.js';
+import type { ContentStore } from './storage/content-store.js';
 
 // Clients are created on first use and reused for the life of the process: constructing SDK clients (and
 // importing their modules) per request or at import time would cost every cold start.
@@ -35,3 +39,30 @@ export const chatTable = lazy<import('@azure/data-tables').TableClient>(async ()
   }
   return table;
 });
+
+/** The search index: Azure AI Search when AZURE_SEARCH_ENDPOINT is set, else the embedded index in .data/. */
+export const searchIndex = lazy<SearchIndex>(async () => {
+  const settings = config();
+  if (settings.search.endpoint != null) {
+    const { AzureSearchIndex } = await import('./search/azure-index.js');
+    return new AzureSearchIndex({ ...settings.search, endpoint: settings.search.endpoint });
+  }
+  const { LocalIndex } = await import('./search/local-index.js');
+  return new LocalIndex(path.resolve('.data'));
+});
+
+/** Source documents in Blob Storage (container `content`), also the documents catalogue. */
+export const contentStore = lazy<ContentStore>(async () => {
+  const { BlobContentStore } = await import('./storage/content-store.js');
+  return new BlobContentStore(config().storage, config().contentContainer);
+});
+
+/** What the ingestion pipeline needs, from the process-wide clients. */
+export async function ingestDependencies(): Promise<IngestDependencies> {
+  const settings = config();
+  const embed =
+    settings.embeddingModel == null
+      ? undefined
+      : async (texts: string[]) => (await modelClient()).embed(texts);
+  return { index: await searchIndex(), store: await contentStore(), embed, maxDocumentBytes: settings.maxDocumentBytes };
+}

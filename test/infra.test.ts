@@ -118,6 +118,9 @@ const notSetInAzure: Record<string, string> = {
   MODEL_TIMEOUT_MS: 'app default',
   MODEL_MAX_RETRIES: 'app default',
   MAX_BODY_BYTES: 'app default',
+  MAX_DOCUMENT_BYTES: 'app default',
+  CONTENT_CONTAINER: 'the app default is the `content` container the Bicep creates',
+  INGEST_SAMPLE_DATA: 'local host only: Azure uses AI Search, filled by the postdeploy hook',
   PORT: 'local host only',
 };
 

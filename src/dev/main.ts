@@ -88,6 +88,11 @@ async function main(): Promise<void> {
   console.log(`\nModel: ${describeModel(settings)}`);
   console.log(`Host started in ${Math.round(performance.now() - started)} ms. Listening on ${base}\n`);
 
+  if (settings.ingestSampleData && settings.search.endpoint == null) {
+    // In the background, after the host listens: the sample corpus must not delay start-up.
+    void ingestSampleData(path.resolve(appRoot, '../../data'));
+  }
+
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -99,6 +104,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** On first start with an empty local index, ingests the sample corpus so chat with your data works at once. */
+async function ingestSampleData(folder: string): Promise<void> {
+  try {
+    const { ingestDependencies } = await import('../services.js');
+    const dependencies = await ingestDependencies();
+    if ((await dependencies.index.count()) > 0) return;
+    const { collectFiles, ingestFiles } = await import('../ingest/files.js');
+    const files = await collectFiles([folder]).catch(() => []);
+    if (files.length === 0) return;
+    console.log(`Local search index is empty: ingesting ${files.length} sample documents from ${folder} ...`);
+    const summary = await ingestFiles(files, dependencies);
+    const failures = summary.failed.map((failure) => `\n  ${path.basename(failure.file)}: ${failure.message}`).join('');
+    console.log(`Sample data indexed: ${summary.files} files, ${summary.pages} pages, ${summary.chunks} chunks in ${Math.round(summary.milliseconds)} ms.${failures}`);
+  } catch (error: unknown) {
+    console.error(`Sample data was not indexed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -27,8 +27,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${process.pid}x${counter}x${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g, '');
 }
 
-export async function startApp(env: Record<string, string | undefined> = {}): Promise<RunningApp> {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'app-'));
+/** `cwd`: run in this working directory (kept on stop) instead of a fresh temporary one. */
+export async function startApp(env: Record<string, string | undefined> = {}, options: { cwd?: string } = {}): Promise<RunningApp> {
+  const cwd = options.cwd ?? (await mkdtemp(path.join(tmpdir(), 'app-')));
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? cwd,
@@ -37,6 +38,8 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     CHAT_TABLE_NAME: uniqueName('chats'),
     MODEL_MAX_RETRIES: '1',
     MODEL_TIMEOUT_MS: '5000',
+    // Tests ingest what they need; the first-start sample ingestion is tested on its own.
+    INGEST_SAMPLE_DATA: 'false',
   };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[name];
@@ -71,7 +74,7 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
         child.kill('SIGTERM');
         await exited;
       }
-      await rm(cwd, { recursive: true, force: true });
+      if (options.cwd == null) await rm(cwd, { recursive: true, force: true });
     },
   };
 }

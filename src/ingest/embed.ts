@@ -1,0 +1,50 @@
+import { modelError } from '../http/errors.js';
+import { countTokens } from './tokens.js';
+
+// Embeddings in batches: many inputs per request (fewer round trips and 429s), each request kept under a
+// token budget. Retries of 429 (honouring Retry-After) happen inside the openai SDK, not here.
+
+export interface BatchLimits {
+  /** Inputs per request (at least 16). */
+  maxInputs: number;
+  /** Tokens per request, summed over its inputs. */
+  maxTokens: number;
+}
+
+export const defaultBatchLimits: BatchLimits = { maxInputs: 64, maxTokens: 40_000 };
+
+/** Groups texts into consecutive batches within the limits (a single oversized text gets its own batch). */
+export function embeddingBatches(texts: string[], limits: BatchLimits = defaultBatchLimits, count = countTokens): string[][] {
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let tokens = 0;
+  for (const text of texts) {
+    const size = count(text);
+    if (current.length > 0 && (current.length >= limits.maxInputs || tokens + size > limits.maxTokens)) {
+      batches.push(current);
+      current = [];
+      tokens = 0;
+    }
+    current.push(text);
+    tokens += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Embeds every text, in order, one batch at a time. */
+export async function embedAll(
+  texts: string[],
+  embed: (batch: string[]) => Promise<number[][]>,
+  limits: BatchLimits = defaultBatchLimits,
+): Promise<number[][]> {
+  const vectors: number[][] = [];
+  for (const batch of embeddingBatches(texts, limits)) {
+    const result = await embed(batch);
+    if (result.length !== batch.length) {
+      throw modelError(`The embedding model returned ${result.length} vectors for ${batch.length} inputs.`);
+    }
+    vectors.push(...result);
+  }
+  return vectors;
+}

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, uniqueName, type RunningApp } from './support/app.js';
+import { startFakeModel, type FakeModel } from './support/fake-model.js';
+import { makePdf } from './support/pdf.js';
+
+interface DocumentRow { name: string; chunks: number; pages: number; contentType: string; size: number; indexedAt: string }
+
+const sentence = (topic: string, index: number) => `Section ${index} explains the ${topic} policy in plain words for every employee. `;
+const longText = (topic: string, sentences: number) => Array.from({ length: sentences }, (_, index) => sentence(topic, index)).join('');
+
+async function post(app: RunningApp, name: string, body: BodyInit, contentType?: string) {
+  return fetch(`${app.baseUrl}/documents?name=${encodeURIComponent(name)}`, {
+    method: 'POST',
+    body,
+    headers: contentType == null ? {} : { 'Content-Type': contentType },
+  });
+}
+
+async function indexedChunks(app: RunningApp): Promise<number> {
+  const health = (await (await fetch(`${app.baseUrl}/health`)).json()) as { search: { documents: number } };
+  return health.search.documents;
+}
+
+async function listed(app: RunningApp): Promise<DocumentRow[]> {
+  return (await (await fetch(`${app.baseUrl}/documents`)).json()) as DocumentRow[];
+}
+
+describe('documents and content routes (local index, Azurite blobs)', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startApp({ CONTENT_CONTAINER: uniqueName('content').toLowerCase().slice(0, 60), MAX_DOCUMENT_BYTES: '200000' });
+  });
+  afterAll(() => app?.stop());
+
+  it('ingests a PDF, lists it, and serves its bytes back with the content type (ignoring #page=N)', async () => {
+    const pdf = await makePdf(['Vision coverage page', 'Dental coverage page', 'Deductible page']);
+    const response = await post(app, 'plan.pdf', pdf, 'application/pdf');
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ name: 'plan.pdf', chunks: 1, pages: 3 });
+
+    const row = (await listed(app)).find((document) => document.name === 'plan.pdf');
+    expect(row).toMatchObject({ chunks: 1, pages: 3, contentType: 'application/pdf', size: pdf.byteLength });
+    expect(Date.parse(row?.indexedAt ?? '')).not.toBeNaN();
+
+    for (const path of ['plan.pdf', 'plan.pdf%23page=2']) {
+      const content = await fetch(`${app.baseUrl}/content/${path}`);
+      expect(content.status).toBe(200);
+      expect(content.headers.get('content-type')).toBe('application/pdf');
+      expect(Buffer.from(await content.arrayBuffer()).equals(Buffer.from(pdf))).toBe(true);
+    }
+  });
+
+  it('answers 404 for unknown content and refuses paths that leave the container', async () => {
+    expect((await fetch(`${app.baseUrl}/content/nothing-here.pdf`)).status).toBe(404);
+    expect((await fetch(`${app.baseUrl}/content/..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
+    expect((await fetch(`${app.baseUrl}/content/folder/plan.pdf`)).status).toBe(404);
+  });
+
+  it('accepts multipart/form-data and takes the name from the file part', async () => {
+    const form = new FormData();
+    form.append('file', new Blob(['# Notes\n\nThe cafeteria opens at eight.'], { type: 'text/markdown' }), 'notes.md');
+    const response = await fetch(`${app.baseUrl}/documents`, { method: 'POST', body: form });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ name: 'notes.md', chunks: 1, pages: 1 });
+    const content = await fetch(`${app.baseUrl}/content/notes.md`);
+    expect(content.headers.get('content-type')).toBe('text/markdown');
+    expect(await content.text()).toContain('cafeteria');
+  });
+
+  it('re-ingesting a name replaces its chunks exactly; deleting removes file and chunks', async () => {
+    const before = await indexedChunks(app);
+    const first = (await (await post(app, 'policy.txt', longText('travel', 60), 'text/plain')).json()) as { chunks: number };
+    expect(first.chunks).toBeGreaterThan(3);
+    expect(await indexedChunks(app)).toBe(before + first.chunks);
+    // The same file again: same chunks, no duplicates.
+    await post(app, 'policy.txt', longText('travel', 60), 'text/plain');
+    expect(await indexedChunks(app)).toBe(before + first.chunks);
+    // A shorter version: the chunks that no longer exist are gone.
+    const second = (await (await post(app, 'policy.txt', longText('travel', 10), 'text/plain')).json()) as { chunks: number };
+    expect(second.chunks).toBeLessThan(first.chunks);
+    expect(await indexedChunks(app)).toBe(before + second.chunks);
+    expect((await listed(app)).find((document) => document.name === 'policy.txt')?.chunks).toBe(second.chunks);
+
+    expect((await fetch(`${app.baseUrl}/documents/policy.txt`, { method: 'DELETE' })).status).toBe(204);
+    expect(await indexedChunks(app)).toBe(before);
+    expect((await listed(app)).some((document) => document.name === 'policy.txt')).toBe(false);
+    expect((await fetch(`${app.baseUrl}/content/policy.txt`)).status).toBe(404);
+    const again = await fetch(`${app.baseUrl}/documents/policy.txt`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('keeps one consistent version when the same name is uploaded concurrently', async () => {
+    const before = await indexedChunks(app);
+    const responses = await Promise.all([60, 10, 30].map((sentences) => post(app, 'race.txt', longText('race', sentences), 'text/plain')));
+    expect(responses.map((response) => response.status)).toEqual([201, 201, 201]);
+    const row = (await listed(app)).find((document) => document.name === 'race.txt');
+    expect(await indexedChunks(app)).toBe(before + (row?.chunks ?? -1));
+    expect((await fetch(`${app.baseUrl}/documents/race.txt`, { method: 'DELETE' })).status).toBe(204);
+    expect(await indexedChunks(app)).toBe(before);
+  });
+
+  it('answers 400 for a corrupt PDF and leaves nothing behind', async () => {
+    const before = await indexedChunks(app);
+    const pdf = await makePdf(['one', 'two', 'three']);
+    const response = await post(app, 'broken.pdf', pdf.slice(0, Math.floor(pdf.byteLength / 2)), 'application/pdf');
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toMatch(/broken\.pdf/);
+    expect((await listed(app)).some((document) => document.name === 'broken.pdf')).toBe(false);
+    expect((await fetch(`${app.baseUrl}/content/broken.pdf`)).status).toBe(404);
+    expect(await indexedChunks(app)).toBe(before);
+  });
+
+  it('answers 415 for an unsupported type, 413 over MAX_DOCUMENT_BYTES, 400 without a name', async () => {
+    const image = await post(app, 'photo.png', new Uint8Array([0x89, 0x50, 0x4e, 0x47]), 'image/png');
+    expect(image.status).toBe(415);
+    expect(((await image.json()) as { error: { code: string } }).error.code).toBe('unsupported_media_type');
+    const large = await post(app, 'large.txt', 'x '.repeat(150_000), 'text/plain');
+    expect(large.status).toBe(413);
+    expect(((await large.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    const unnamed = await fetch(`${app.baseUrl}/documents`, { method: 'POST', body: 'text', headers: { 'Content-Type': 'text/plain' } });
+    expect(unnamed.status).toBe(400);
+    const badName = await post(app, '../escape.txt', 'text', 'text/plain');
+    expect(badName.status).toBe(400);
+  });
+});
+
+describe('ingestion with an embedding model', () => {
+  let app: RunningApp;
+  let model: FakeModel;
+  beforeAll(async () => {
+    model = await startFakeModel();
+    app = await startApp({
+      OPENAI_BASE_URL: model.url,
+      CHAT_MODEL_DEPLOYMENT_NAME: 'chat',
+      EMBEDDING_MODEL_DEPLOYMENT_NAME: 'embedder',
+      CONTENT_CONTAINER: uniqueName('content').toLowerCase().slice(0, 60),
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await model?.stop();
+  });
+
+  it('embeds chunks in batches of many inputs and retries a 429 honouring Retry-After', async () => {
+    model.reset();
+    model.enqueue({ kind: 'error', status: 429, headers: { 'retry-after': '0' } }, 1, 'embeddings');
+    const response = await post(app, 'big.txt', longText('expenses', 900), 'text/plain');
+    expect(response.status).toBe(201);
+    const { chunks } = (await response.json()) as { chunks: number };
+    expect(chunks).toBeGreaterThan(64);
+    const calls = model.requests.filter((request) => request.path.endsWith('/embeddings'));
+    const sizes = calls.map((call) => (call.body as { input: string[]; model: string }).input.length);
+    // The first call was throttled and retried with the same batch.
+    expect(sizes[0]).toBe(sizes[1]);
+    expect(sizes[0]).toBeGreaterThanOrEqual(16);
+    expect(sizes.slice(1).reduce((sum, size) => sum + size, 0)).toBe(chunks);
+    expect(calls.length).toBe(1 + Math.ceil(chunks / 64));
+    expect((calls[0]?.body as { model: string }).model).toBe('embedder');
+  });
+});

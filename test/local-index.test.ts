@@ -1,0 +1,108 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fuse, LocalIndex } from '../src/search/local-index.js';
+import type { Chunk } from '../src/search/types.js';
+import { fakeEmbedding } from './support/fake-model.js';
+
+const chunk = (id: string, content: string, extra: Partial<Chunk> = {}): Chunk => ({
+  id,
+  content,
+  sourcepage: `${extra.sourcefile ?? 'a.pdf'}#page=1`,
+  sourcefile: 'a.pdf',
+  oids: [],
+  groups: [],
+  embedding: fakeEmbedding(content),
+  ...extra,
+});
+
+describe('LocalIndex', () => {
+  let directory: string;
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'index-'));
+  });
+  afterEach(() => rm(directory, { recursive: true, force: true }));
+
+  const corpus = [
+    chunk('eyes', 'Vision benefits cover one routine annual eye exam each year.', { category: 'benefits' }),
+    chunk('teeth', 'Dental cleanings are covered twice a year.', { category: 'benefits' }),
+    chunk('roles', 'To change teams, talk to your manager and apply internally.', { category: 'careers', sourcefile: 'roles.pdf' }),
+    chunk('secret', 'Executive eye exam arrangements are set out in the private annex for directors, with travel notes.', { oids: ['user-1'], groups: ['execs'] }),
+  ];
+
+  it('ranks by BM25 with stop words dropped and plurals folded', async () => {
+    const index = new LocalIndex(directory);
+    await index.upsert(corpus);
+    const hits = await index.search('Does my plan cover annual eye exams?', { top: 2, mode: 'text' });
+    expect(hits[0]?.id).toBe('eyes');
+    expect(hits[0]?.score).toBeGreaterThan(0);
+    expect(await index.search('what is the', { top: 5, mode: 'text' })).toEqual([]);
+  });
+
+  it('applies category and security filters exactly', async () => {
+    const index = new LocalIndex(directory);
+    await index.upsert(corpus);
+    const ids = async (options: Parameters<LocalIndex['search']>[1]) => (await index.search('eye exam dental manager', options)).map((hit) => hit.id).sort();
+    expect(await ids({ top: 10, mode: 'text', includeCategory: 'benefits' })).toEqual(['eyes', 'teeth']);
+    expect(await ids({ top: 10, mode: 'text', excludeCategory: 'benefits' })).toEqual(['roles', 'secret']);
+    expect(await ids({ top: 10, mode: 'text', oids: ['user-1'] })).toEqual(['secret']);
+    expect(await ids({ top: 10, mode: 'text', oids: ['user-2'], groups: ['execs'] })).toEqual(['secret']);
+    expect(await ids({ top: 10, mode: 'text', oids: ['user-2'], groups: [] })).toEqual([]);
+  });
+
+  it('searches vectors by cosine and fuses text and vectors by reciprocal rank in hybrid mode', async () => {
+    const index = new LocalIndex(directory);
+    await index.upsert(corpus);
+    const vector = fakeEmbedding('dental cleanings covered');
+    const byVector = await index.search('', { top: 1, mode: 'vectors', vector });
+    expect(byVector[0]).toMatchObject({ id: 'teeth' });
+    expect(byVector[0]?.score).toBeCloseTo(0.9, 0);
+    const hybrid = await index.search('eye exam', { top: 4, mode: 'hybrid', vector });
+    expect(hybrid.map((hit) => hit.id)).toContain('teeth');
+    expect(hybrid.map((hit) => hit.id)).toContain('eyes');
+    expect(hybrid[0]!.score).toBeLessThan(1 / 30);
+    // Hybrid without a vector is text search.
+    expect((await index.search('eye exam', { top: 1, mode: 'hybrid' }))[0]?.id).toBe('eyes');
+    expect(await index.search('eye exam', { top: 5, mode: 'text', minimumSearchScore: 1_000 })).toEqual([]);
+  });
+
+  it('fuses rankings: an id ranked well by both lists wins', () => {
+    const fused = fuse([
+      [{ id: 'a', score: 9 }, { id: 'b', score: 5 }],
+      [{ id: 'b', score: 0.9 }, { id: 'c', score: 0.8 }],
+    ]);
+    expect(fused.map((hit) => hit.id)).toEqual(['b', 'a', 'c']);
+    expect(fused[0]!.score).toBeCloseTo(1 / 62 + 1 / 61);
+  });
+
+  it('persists atomically, reloads in a new instance, and sees another writer\'s changes', async () => {
+    const first = new LocalIndex(directory);
+    await first.upsert(corpus);
+    expect((await readdir(directory)).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    const second = new LocalIndex(directory);
+    expect(await second.count()).toBe(4);
+    expect((await second.search('dental', { top: 1, mode: 'vectors', vector: fakeEmbedding('dental cleanings') }))[0]?.id).toBe('teeth');
+    await second.deleteBySource('roles.pdf');
+    // Give the file system a distinct modification time, then the first instance reloads.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await second.upsert([chunk('new', 'A new chunk about parking.')]);
+    expect(await first.count()).toBe(4);
+    expect((await first.search('parking', { top: 1, mode: 'text' }))[0]?.id).toBe('new');
+  });
+
+  it('serializes concurrent writes and deletes only what is not kept', async () => {
+    const index = new LocalIndex(directory);
+    await Promise.all(Array.from({ length: 20 }, (_, n) => index.upsert([chunk(`c${n}`, `chunk number ${n} text`)])));
+    expect(await index.count()).toBe(20);
+    expect(await new LocalIndex(directory).count()).toBe(20);
+    const removed = await index.deleteBySource('a.pdf', new Set(['c1', 'c2']));
+    expect(removed).toBe(18);
+    expect(await new LocalIndex(directory).count()).toBe(2);
+    // Upserting an existing id replaces it rather than adding a second copy.
+    await index.upsert([chunk('c1', 'replaced text about bicycles')]);
+    expect(await index.count()).toBe(2);
+    expect((await index.search('bicycles', { top: 5, mode: 'text' })).map((hit) => hit.id)).toEqual(['c1']);
+    expect(await index.search('chunk number 1', { top: 5, mode: 'text' })).toHaveLength(1);
+  });
+});
