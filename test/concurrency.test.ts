@@ -15,7 +15,7 @@ let messagesChecked = 0;
 
 beforeAll(async () => {
   model = await startFakeModel();
-  app = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'concurrency-model' });
+  app = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'concurrency-model', INGEST_SAMPLE_DATA: 'false' });
 });
 afterAll(async () => {
   console.log(`concurrency: ${messagesChecked} stored messages checked`);
@@ -153,5 +153,24 @@ describe('resets and deletes racing each other', () => {
       const [first, second] = await Promise.all([sweep(table, chatId), sweep(table, chatId)]);
       expect(first + second).toBe(1);
     }
+  });
+});
+
+// Regression for a denial of service the fuzzer found: BPE tokenizers are quadratic in the length of one
+// "word", so a 150 KB document (or a 100,000-character chat message) without spaces blocked the app for
+// minutes. Counting in pieces makes it linear; these finish well inside the test timeout.
+describe('pathological input costs linear time', () => {
+  it('ingests a 500 KB document that is a single word', { timeout: 30_000 }, async () => {
+    const response = await api('documents?name=one-word.md', { method: 'POST', body: 'x'.repeat(500_000), headers: { 'Content-Type': 'text/markdown' } });
+    expect(response.status).toBe(201);
+    expect((await api('health')).status).toBe(200);
+  });
+
+  it('answers a chat turn whose message is 100,000 characters without a space', { timeout: 30_000 }, async () => {
+    expect((await api('chats/one-word', { method: 'PUT' })).status).toBe(202);
+    const message = 'y'.repeat(100_000);
+    const response = await api('chats/one-word', { method: 'POST', body: JSON.stringify({ message }) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(`Echo: ${message}`);
   });
 });
