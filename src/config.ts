@@ -45,6 +45,9 @@ const environmentSchema = z.object({
   MODEL_TIMEOUT_MS: wholeNumber(60_000),
   MODEL_MAX_RETRIES: wholeNumber(2, 0, 10),
   MAX_BODY_BYTES: wholeNumber(1_048_576),
+  MAX_IMAGE_BYTES: wholeNumber(4 * 1024 * 1024),
+  MAX_IMAGES: wholeNumber(4, 1, 20),
+  TRUST_CLIENT_PRINCIPAL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
   MAX_DOCUMENT_BYTES: wholeNumber(26_214_400),
   CONTENT_CONTAINER: optionalText,
   INGEST_SAMPLE_DATA: z
@@ -96,6 +99,10 @@ export interface AppConfig {
   maxOutputTokens: number;
   modelContextTokens: number;
   maxBodyBytes: number;
+  maxImageBytes: number;
+  maxImages: number;
+  /** Trust App Service authentication headers for the caller's identity (set only behind Easy Auth). */
+  trustClientPrincipal: boolean;
   /** Largest document accepted by POST /api/documents and the ingest CLI. */
   maxDocumentBytes: number;
   /** Blob container holding the source files served by GET /api/content. */
@@ -177,6 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxOutputTokens: settings.MAX_OUTPUT_TOKENS,
     modelContextTokens: settings.MODEL_CONTEXT_TOKENS,
     maxBodyBytes: settings.MAX_BODY_BYTES,
+    maxImageBytes: settings.MAX_IMAGE_BYTES,
+    maxImages: settings.MAX_IMAGES,
+    trustClientPrincipal: settings.TRUST_CLIENT_PRINCIPAL,
     maxDocumentBytes: settings.MAX_DOCUMENT_BYTES,
     contentContainer: settings.CONTENT_CONTAINER ?? 'content',
     ingestSampleData: settings.INGEST_SAMPLE_DATA,

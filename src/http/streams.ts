@@ -62,3 +62,25 @@ export const eventStreamHeaders = {
 export function wantsEventStream(accept: string | null): boolean {
   return accept != null && accept.toLowerCase().includes('text/event-stream');
 }
+
+/**
+ * Newline-delimited JSON for the Microsoft AI Chat Protocol: the context line, content deltas, then the
+ * final line; a thrown error becomes a last `{"error": ...}` line.
+ */
+export async function* ndjsonLines(events: AsyncIterable<StreamEvent>, context: InvocationContext): AsyncGenerator<Uint8Array> {
+  const line = (value: unknown) => encoder.encode(`${JSON.stringify(value)}\n`);
+  try {
+    for await (const event of events) {
+      if (event.type === 'delta') yield line({ delta: { content: event.content } });
+      else yield line({ delta: { role: 'assistant' }, ...event.data });
+    }
+  } catch (error: unknown) {
+    yield line(errorBody(error, context));
+  }
+}
+
+export const ndjsonHeaders = {
+  'Content-Type': 'application/x-ndjson; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  'X-Accel-Buffering': 'no',
+};

@@ -27,6 +27,8 @@ export interface RecordedRequest {
 
 export interface Reply {
   content?: string;
+  /** Exact streamed deltas (default: the content split after each word). */
+  chunks?: string[];
   toolCalls?: { name: string; arguments: string }[];
   finishReason?: string;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
@@ -179,7 +181,7 @@ export class FakeModel {
   private usage(chat: ChatBody, reply: Reply) {
     if (reply.usage) return reply.usage;
     const prompt = chat.messages.reduce((sum, message) => sum + roughTokens(textOf(message.content)) + 3, 0);
-    const completion = roughTokens(reply.content ?? '');
+    const completion = roughTokens(reply.content ?? reply.chunks?.join('') ?? '');
     return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
   }
 
@@ -218,7 +220,7 @@ export class FakeModel {
       res.destroy();
     };
     await write(frame({ role: 'assistant', content: '' }));
-    const pieces = (reply.content ?? '').match(/\S+\s*|\s+/g) ?? [];
+    const pieces = reply.chunks ?? (reply.content ?? '').match(/\S+\s*|\s+/g) ?? [];
     let sent = 0;
     for (const piece of pieces) {
       if (cutAfter != null && sent >= cutAfter) return cut();

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { invalidRequest, payloadTooLarge } from '../http/errors.js';
+import { validate } from '../http/body.js';
+import { checkImageBytes, parseImageDataUri } from './images.js';
+
+// Request shapes of the Microsoft AI Chat Protocol (JSON and multipart), plus the older
+// `{history: [{user, bot}], overrides}` shape of the RAG demo, all turned into one `RagRequest`.
+
+export const MAX_QUESTION_CHARS = 32_000;
+export const MAX_MESSAGE_CHARS = 100_000;
+export const MAX_MESSAGES = 1000;
+export const MAX_TOP = 50;
+
+const textPart = z.object({ type: z.literal('text'), text: z.string().max(MAX_MESSAGE_CHARS) });
+const imagePart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.object({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).nullish() }),
+});
+const contentPart = z.discriminatedUnion('type', [textPart, imagePart]);
+
+export const chatMessage = z.object({
+  role: z.enum(['user', 'assistant', 'system']),
+  content: z.union([z.string().max(MAX_MESSAGE_CHARS), z.array(contentPart).min(1).max(20)]),
+});
+
+/** Overrides of API.md; unknown keys are ignored, null means "use the default". */
+export const overridesSchema = z
+  .object({
+    retrieval_mode: z.enum(['hybrid', 'text', 'vectors', 'none']).nullish(),
+    top: z.number().int().min(1).max(MAX_TOP).nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    minimum_search_score: z.number().min(0).nullish(),
+    minimum_reranker_score: z.number().min(0).max(4).nullish(),
+    semantic_ranker: z.boolean().nullish(),
+    semantic_captions: z.boolean().nullish(),
+    prompt_template: z.string().max(MAX_QUESTION_CHARS).nullish(),
+    include_category: z.string().max(200).nullish(),
+    exclude_category: z.string().max(200).nullish(),
+    suggest_followup_questions: z.boolean().nullish(),
+    use_oid_security_filter: z.boolean().nullish(),
+    use_groups_security_filter: z.boolean().nullish(),
+    seed: z.number().int().nullish(),
+    max_tokens: z.number().int().min(1).max(128_000).nullish(),
+  })
+  .loose();
+
+export type Overrides = z.infer<typeof overridesSchema>;
+
+export const protocolRequest = z.object({
+  messages: z.array(chatMessage).min(1, 'must hold at least one message').max(MAX_MESSAGES),
+  context: z
+    .object({ overrides: overridesSchema.nullish(), file: z.string().nullish() })
+    .loose()
+    .nullish(),
+  session_state: z.unknown().optional(),
+  sessionState: z.unknown().optional(),
+});
+
+export const legacyRequest = z.object({
+  history: z
+    .array(z.object({ user: z.string().max(MAX_MESSAGE_CHARS), bot: z.string().max(MAX_MESSAGE_CHARS).nullish() }))
+    .min(1, 'must hold at least one turn')
+    .max(MAX_MESSAGES),
+  overrides: overridesSchema.nullish(),
+});
+
+/** Both accepted JSON shapes, for the OpenAPI document. */
+export const chatRequestBody = z.union([protocolRequest, legacyRequest]);
+
+export interface ConversationMessage {
+  role: 'user' | 'assistant' | 'system';
+  text: string;
+  /** Data URIs of checked images; only ever on the latest user turn. */
+  images: string[];
+}
+
+export interface RagRequest {
+  /** System messages from the client are dropped: the approach owns the system prompt. */
+  history: ConversationMessage[];
+  /** The latest user turn. */
+  question: ConversationMessage;
+  overrides: Overrides;
+  /** Echoed back under the key the client used. */
+  sessionState?: { key: 'session_state' | 'sessionState'; value: unknown };
+}
+
+export interface ImageLimits {
+  maxImageBytes: number;
+  maxImages: number;
+}
+
+function textOf(content: z.infer<typeof chatMessage>['content']): string {
+  if (typeof content === 'string') return content;
+  return content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+}
+
+function imagesOf(content: z.infer<typeof chatMessage>['content'], index: number, limits: ImageLimits): string[] {
+  if (typeof content === 'string') return [];
+  return content.flatMap((part, partIndex) =>
+    part.type === 'image_url' ? [parseImageDataUri(part.image_url.url, limits.maxImageBytes, `messages.${index}.content.${partIndex}.image_url.url`).dataUri] : [],
+  );
+}
+
+function fromProtocol(body: z.infer<typeof protocolRequest>, files: Map<number, Uint8Array[]>, limits: ImageLimits): RagRequest {
+  const lastIndex = body.messages.length - 1;
+  const last = body.messages[lastIndex]!;
+  if (last.role !== 'user') throw invalidRequest(`messages.${lastIndex}.role: the last message must be from the user.`);
+  const images = [
+    ...imagesOf(last.content, lastIndex, limits),
+    ...(files.get(lastIndex) ?? []).map((bytes, index) => checkImageBytes(bytes, limits.maxImageBytes, `messages[${lastIndex}].files[${index}]`).dataUri),
+    ...(body.context?.file == null ? [] : [parseImageDataUri(body.context.file, limits.maxImageBytes, 'context.file').dataUri]),
+  ];
+  const sessionKey = body.sessionState !== undefined ? 'sessionState' : body.session_state !== undefined ? 'session_state' : undefined;
+  return {
+    history: body.messages
+      .slice(0, lastIndex)
+      .filter((message) => message.role !== 'system')
+      .map((message) => ({ role: message.role, text: textOf(message.content), images: [] })),
+    question: { role: 'user', text: textOf(last.content), images },
+    overrides: body.context?.overrides ?? {},
+    ...(sessionKey == null ? {} : { sessionState: { key: sessionKey, value: body[sessionKey] } }),
+  };
+}
+
+function fromLegacy(body: z.infer<typeof legacyRequest>): RagRequest {
+  const turns = body.history;
+  const last = turns[turns.length - 1]!;
+  return {
+    history: turns.slice(0, -1).flatMap((turn) => [
+      { role: 'user' as const, text: turn.user, images: [] },
+      ...(turn.bot == null ? [] : [{ role: 'assistant' as const, text: turn.bot, images: [] }]),
+    ]),
+    question: { role: 'user', text: last.user, images: [] },
+    overrides: body.overrides ?? {},
+  };
+}
+
+/**
+ * Validates a parsed body (and multipart files, keyed by message index) into a RagRequest. Every problem is
+ * a 400/413 here, before any model call.
+ */
+export function toRagRequest(body: unknown, files: Map<number, Uint8Array[]>, limits: ImageLimits): RagRequest {
+  const isLegacy = typeof body === 'object' && body != null && 'history' in body && !('messages' in body);
+  const request = isLegacy
+    ? fromLegacy(validate(legacyRequest, body, 'body'))
+    : fromProtocol(validate(protocolRequest, body, 'body'), files, limits);
+  if (request.question.text.trim() === '' && request.question.images.length === 0) {
+    throw invalidRequest('The last user message is empty.');
+  }
+  if (request.question.text.length > MAX_QUESTION_CHARS) {
+    throw payloadTooLarge(`The last user message is longer than ${MAX_QUESTION_CHARS} characters.`);
+  }
+  if (request.question.images.length > limits.maxImages) {
+    throw payloadTooLarge(`At most ${limits.maxImages} images may be attached to a message.`);
+  }
+  return request;
+}
+
+/** Reads the AI Chat Protocol's multipart variant: a `json` part and `messages[i].files[j]` parts. */
+export async function readMultipart(form: FormData): Promise<{ body: unknown; files: Map<number, Uint8Array[]> }> {
+  const json = form.get('json');
+  if (json == null) throw invalidRequest('multipart/form-data requests need a "json" part with the chat request.');
+  const text = typeof json === 'string' ? json : await json.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidRequest('The "json" part is not valid JSON.');
+  }
+  const files = new Map<number, Uint8Array[]>();
+  for (const [name, value] of form.entries()) {
+    const match = /^messages\[(\d+)\]\.files\[(\d+)\]$/.exec(name);
+    if (match == null || typeof value === 'string') continue;
+    const index = Number(match[1]);
+    const list = files.get(index) ?? [];
+    list.push(new Uint8Array(await value.arrayBuffer()));
+    files.set(index, list);
+  }
+  return { body, files };
+}
