@@ -40,6 +40,7 @@ const stateEntity = z.object({
   promptTokensUsed: count,
   completionTokensUsed: count,
   etag: z.string(),
+  owner: z.string().optional(),
 });
 
 const messageEntity = z.object({
@@ -66,6 +67,7 @@ function parseState(chatId: string, entity: Record<string, unknown>): ChatState 
     totalTokens: row.totalTokens,
     usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
     etag: row.etag,
+    ...(row.owner == null ? {} : { owner: row.owner }),
   };
 }
 
@@ -161,7 +163,7 @@ function newGeneration(): string {
  * message). Old messages become unreachable in that single write; a turn still in flight finds the state
  * changed when it commits and is not stored (see README § Stateful chats). Old rows are swept afterwards.
  */
-export async function createChat(table: TableClient, chatId: string, instructions: string | null): Promise<ChatState> {
+export async function createChat(table: TableClient, chatId: string, instructions: string | null, owner?: string): Promise<ChatState> {
   const now = new Date().toISOString();
   const generation = newGeneration();
   const hasInstructions = instructions != null;
@@ -177,6 +179,7 @@ export async function createChat(table: TableClient, chatId: string, instruction
     promptTokensUsed: 0,
     completionTokensUsed: 0,
     ...contentProperties(instructions ?? ''),
+    ...(owner == null ? {} : { owner }),
   };
   const actions: TransactionAction[] = [['upsert', state, 'Replace']];
   if (instructions != null) {
