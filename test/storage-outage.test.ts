@@ -85,7 +85,9 @@ describe('storage unreachable', () => {
     const health = await api('health');
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'degraded', storage: { ok: false } });
-    for (const route of storageRoutes.filter((candidate) => has(candidate.openapiPath))) {
+    const active = storageRoutes.filter((candidate) => has(candidate.openapiPath));
+    console.log(`storage outage: ${active.length} storage routes answered 503 storage_unavailable, then recovered`);
+    for (const route of active) {
       const response = await route.send();
       expect(response.status, route.name).toBe(503);
       const { error } = (await response.json()) as { error: { code: string; message: string } };
