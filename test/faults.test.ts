@@ -3,6 +3,7 @@
 // After every fault the stored data is exactly as before.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSse, startApp, type RunningApp } from './support/app.js';
+import { servedPaths } from './support/fuzz-routes.js';
 import { startFakeModel, type Behavior, type FakeModel } from './support/fake-model.js';
 
 const RETRIES = 2;
@@ -19,8 +20,7 @@ beforeAll(async () => {
     MODEL_MAX_RETRIES: String(RETRIES),
     MODEL_TIMEOUT_MS: '250',
   });
-  const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  paths = Object.keys(document.paths);
+  paths = await servedPaths(app.baseUrl);
 });
 afterAll(async () => {
   console.log(`faults: ${faultsInjected} model faults injected`);

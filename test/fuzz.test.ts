@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
-import { fuzzCases, routeFamilies, strayRequests, type FuzzCase, type RouteFamily } from './support/fuzz-routes.js';
+import { activeFamilies, fuzzCases, strayRequests, type FuzzCase } from './support/fuzz-routes.js';
 import { inParallel, rawClient, type RawResponse } from './support/http-raw.js';
 
 const BATCH = 25;
@@ -36,13 +36,6 @@ afterAll(async () => {
   await model?.stop();
 });
 
-/** The families whose routes this app serves (from its own OpenAPI document), plus stray paths. */
-async function activeFamilies(app: RunningApp): Promise<RouteFamily[]> {
-  const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  const paths = Object.keys(document.paths).map((path) => path.replace(/\{\*?(\w+)\}/g, '{$1}'));
-  return routeFamilies.filter((family) => paths.includes(family.openapiPath));
-}
-
 /** What is wrong with this response to this request, if anything. */
 export function problemWith(fuzzCase: FuzzCase, response: RawResponse, allowed5xx: string[]): string | undefined {
   const { status } = response;
@@ -70,7 +63,7 @@ export function problemWith(fuzzCase: FuzzCase, response: RawResponse, allowed5x
 }
 
 async function fuzz(app: RunningApp, runs: number, allowed5xx: string[]): Promise<void> {
-  const families = await activeFamilies(app);
+  const families = await activeFamilies(app.baseUrl);
   const client = rawClient(app.baseUrl, CONCURRENCY);
   const anyCase = fc.oneof({ weight: 12, arbitrary: fuzzCases(families) }, { weight: 1, arbitrary: strayRequests });
   try {

@@ -4,12 +4,15 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app.js';
+import { servedPaths } from './support/fuzz-routes.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
 
 const MAX_BODY_BYTES = 40_000;
 const MAX_DOCUMENT_BYTES = 2_000;
 const MAX_IMAGE_BYTES = 1_000;
 const MAX_IMAGES = 2;
+const HISTORY_TOKENS = 400;
+const CONTEXT_TOKENS = 2_000;
 
 let model: FakeModel;
 let app: RunningApp;
@@ -25,10 +28,12 @@ beforeAll(async () => {
     MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES),
     MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES),
     MAX_IMAGES: String(MAX_IMAGES),
+    CHAT_HISTORY_TOKENS: String(HISTORY_TOKENS),
+    MODEL_CONTEXT_TOKENS: String(CONTEXT_TOKENS),
+    MAX_OUTPUT_TOKENS: '500',
     INGEST_SAMPLE_DATA: 'false',
   });
-  const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  paths = Object.keys(document.paths).map((path) => path.replace(/\{\*/g, '{'));
+  paths = await servedPaths(app.baseUrl);
 });
 afterAll(async () => {
   await app?.stop();
@@ -68,6 +73,13 @@ const limitCases: LimitCase[] = [
     status: 413,
     setup: async () => void (await api(`chats/${LIMIT_CHAT}`, { method: 'PUT', body: '{}' })),
     send: () => api(`chats/${LIMIT_CHAT}`, { method: 'POST', body: JSON.stringify({ message: 'm'.repeat(MAX_BODY_BYTES) }) }),
+  },
+  {
+    name: 'chat message that cannot fit MODEL_CONTEXT_TOKENS - MAX_OUTPUT_TOKENS',
+    openapiPath: '/chats/{chatId}',
+    status: 413,
+    setup: async () => void (await api(`chats/${LIMIT_CHAT}`, { method: 'PUT', body: '{}' })),
+    send: () => api(`chats/${LIMIT_CHAT}`, { method: 'POST', body: JSON.stringify({ message: 'word '.repeat(CONTEXT_TOKENS) }) }),
   },
   { name: 'chat reset body over MAX_BODY_BYTES', openapiPath: '/chats/{chatId}', status: 413, send: () => api(`chats/${LIMIT_CHAT}`, { method: 'PUT', body: JSON.stringify({ instructions: 'i'.repeat(MAX_BODY_BYTES) }) }) },
   { name: 'rag question over 32,000 characters', openapiPath: '/chat', status: 413, send: () => api('chat', { method: 'POST', body: ragWith('q'.repeat(32_001)) }) },
@@ -113,6 +125,27 @@ describe('limits are enforced before any paid call', () => {
     expect(error.code).toBe(limit.status === 413 ? 'payload_too_large' : 'invalid_request');
     if (limit.mentions != null) expect(error.message).toMatch(limit.mentions);
     expect(model.requests).toHaveLength(0);
+  });
+});
+
+describe('the history budget', () => {
+  it(`sends the model at most CHAT_HISTORY_TOKENS (${HISTORY_TOKENS}) of system message and history, dropping the oldest whole`, async () => {
+    const chatId = 'budget-chat';
+    expect((await api(`chats/${chatId}`, { method: 'PUT', body: '{"instructions":"Be brief."}' })).status).toBe(202);
+    for (let turn = 0; turn < 8; turn++) {
+      const response = await api(`chats/${chatId}`, { method: 'POST', body: JSON.stringify({ message: `turn ${turn} ${'filler '.repeat(40).trim()}` }) });
+      expect(response.status).toBe(200);
+    }
+    const last = model.chatBodies().at(-1)!;
+    expect(last.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
+    expect(last.messages.at(-1)?.content).toContain('turn 7');
+    expect(last.messages.some((message) => String(message.content).includes('turn 0'))).toBe(false);
+    // Whole messages only, in order: every earlier user message sent is followed by its own reply.
+    const sent = last.messages.slice(1, -1);
+    sent.forEach((message, index) => {
+      if (message.role === 'user') expect(sent[index + 1]?.content).toBe(`Echo: ${String(message.content)}`);
+    });
+    expect(sent.length).toBeLessThan(14); // older turns were dropped
   });
 });
 

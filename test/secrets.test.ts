@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parseSse, startApp, type RunningApp } from './support/app.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
-import { fuzzCases, routeFamilies, type RouteFamily } from './support/fuzz-routes.js';
+import { activeFamilies, fuzzCases, routeFamilies } from './support/fuzz-routes.js';
 import { inParallel, rawClient, type RawResponse } from './support/http-raw.js';
 import { redactSecrets } from '../src/http/redact.js';
 
@@ -43,12 +43,6 @@ afterAll(async () => {
   await model?.stop();
 });
 
-async function families(app: RunningApp): Promise<RouteFamily[]> {
-  const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  const paths = Object.keys(document.paths).map((path) => path.replace(/\{\*/g, '{'));
-  return routeFamilies.filter((family) => paths.includes(family.openapiPath));
-}
-
 function keep(response: RawResponse | Response, text: string): void {
   requestsScanned += 1;
   const headers = response instanceof Response ? [...response.headers].map(([name, value]) => `${name}: ${value}`) : Object.entries(response.headers).map(([name, value]) => `${name}: ${String(value)}`);
@@ -57,7 +51,7 @@ function keep(response: RawResponse | Response, text: string): void {
 
 async function drive(app: RunningApp, count: number): Promise<void> {
   const client = rawClient(app.baseUrl);
-  const cases = fc.sample(fuzzCases(await families(app)), { numRuns: count, seed: 8 });
+  const cases = fc.sample(fuzzCases(await activeFamilies(app.baseUrl)), { numRuns: count, seed: 8 });
   await inParallel(cases, 8, async (fuzzCase) => {
     try {
       const response = await client.send(fuzzCase.request);

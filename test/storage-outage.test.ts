@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app.js';
 import { startAzurite, type RunningAzurite } from './support/azurite.js';
+import { servedPaths } from './support/fuzz-routes.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
 
 let azurite: RunningAzurite;
@@ -19,8 +20,7 @@ beforeAll(async () => {
     CHAT_MODEL_DEPLOYMENT_NAME: 'outage-model',
     INGEST_SAMPLE_DATA: 'false',
   });
-  const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  paths = Object.keys(document.paths);
+  paths = await servedPaths(app.baseUrl);
 });
 afterAll(async () => {
   await app?.stop();
@@ -51,7 +51,7 @@ const storageRoutes: StorageRoute[] = [
   { name: 'content', openapiPath: '/content/{path}', send: () => api(`content/${DOCUMENT}`) },
 ];
 
-const has = (path: string) => paths.some((candidate) => candidate.replace(/\{\*/g, '{') === path);
+const has = (path: string) => paths.includes(path);
 
 /** Everything stored, as clients see it. */
 async function snapshot(): Promise<Record<string, unknown>> {

@@ -247,3 +247,15 @@ export const strayRequests: fc.Arbitrary<FuzzCase> = fc
     ),
   })
   .map(({ method, path }) => ({ family: 'stray', request: { method, path, ...(method === 'POST' ? { body: '{}' } : {}) } }));
+
+/** The paths this app serves, from its own OpenAPI document, catch-alls written `{name}`. */
+export async function servedPaths(baseUrl: string): Promise<string[]> {
+  const document = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  return Object.keys(document.paths).map((path) => path.replace(/\{\*/g, '{'));
+}
+
+/** The route families an app serves. */
+export async function activeFamilies(baseUrl: string): Promise<RouteFamily[]> {
+  const paths = await servedPaths(baseUrl);
+  return routeFamilies.filter((family) => paths.includes(family.openapiPath));
+}
