@@ -40,6 +40,7 @@ const stateEntity = z.object({
   promptTokensUsed: count,
   completionTokensUsed: count,
   etag: z.string(),
+  owner: z.string().optional(),
 });
 
 const messageEntity = z.object({
@@ -66,6 +67,7 @@ function parseState(chatId: string, entity: Record<string, unknown>): ChatState 
     totalTokens: row.totalTokens,
     usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
     etag: row.etag,
+    ...(row.owner == null ? {} : { owner: row.owner }),
   };
 }
 
@@ -161,7 +163,7 @@ function newGeneration(): string {
  * message). Old messages become unreachable in that single write; a turn still in flight finds the state
  * changed when it commits and is not stored (see README § Stateful chats). Old rows are swept afterwards.
  */
-export async function createChat(table: TableClient, chatId: string, instructions: string | null): Promise<ChatState> {
+export async function createChat(table: TableClient, chatId: string, instructions: string | null, owner?: string): Promise<ChatState> {
   const now = new Date().toISOString();
   const generation = newGeneration();
   const hasInstructions = instructions != null;
@@ -177,16 +179,19 @@ export async function createChat(table: TableClient, chatId: string, instruction
     promptTokensUsed: 0,
     completionTokensUsed: 0,
     ...contentProperties(instructions ?? ''),
+    ...(owner == null ? {} : { owner }),
   };
   const actions: TransactionAction[] = [['upsert', state, 'Replace']];
   if (instructions != null) {
     const system: NewMessage = { role: 'system', content: instructions, tokens: messageTokens(instructions) };
     actions.push(['create', messageRow(chatId, generation, 1, system, now)]);
   }
-  await storage(() => table.submitTransaction(actions));
+  const response = await storage(() => table.submitTransaction(actions));
+  const etag = response.getResponseForEntity(stateRowKey())?.etag;
+  if (etag != null) return parseState(chatId, { ...state, etag });
   const created = await readState(table, chatId);
-  if (created == null) throw translateStorageError(new Error('state row vanished'));
-  return created;
+  // Gone already: a DELETE landed right after this write. The reset did happen; the delete came later.
+  return created ?? parseState(chatId, { ...state, etag: '' });
 }
 
 /** Deletes a chat: the state row first (the chat is gone at once), then every other row. False if unknown. */
@@ -220,10 +225,30 @@ export async function sweep(table: TableClient, chatId: string): Promise<number>
         return generation != null && generation !== current?.generation ? [rowKey] : [];
       });
       if (stale.length === 0) continue;
-      await table.submitTransaction(stale.map((rowKey): TransactionAction => ['delete', { partitionKey: partitionKey(chatId), rowKey }]));
-      deleted += stale.length;
+      try {
+        await table.submitTransaction(stale.map((rowKey): TransactionAction => ['delete', { partitionKey: partitionKey(chatId), rowKey }]));
+        deleted += stale.length;
+      } catch (error: unknown) {
+        // Another sweep (a racing DELETE or reset) removed some of these rows first: finish row by row.
+        if (storageStatus(error) !== 404) throw error;
+        deleted += await deleteEach(table, chatId, stale);
+      }
     }
   });
+  return deleted;
+}
+
+/** Deletes rows one by one, skipping those already gone; the number actually deleted. */
+async function deleteEach(table: TableClient, chatId: string, rowKeys: string[]): Promise<number> {
+  let deleted = 0;
+  for (const rowKey of rowKeys) {
+    try {
+      await table.deleteEntity(partitionKey(chatId), rowKey);
+      deleted += 1;
+    } catch (error: unknown) {
+      if (storageStatus(error) !== 404) throw error;
+    }
+  }
   return deleted;
 }
 

@@ -18,6 +18,8 @@ export interface ChatState {
   /** Running totals over every model call of this chat. */
   usage: Usage;
   etag: string;
+  /** The creator's identity when chats are per user (TRUST_CLIENT_PRINCIPAL); none for shared chats. */
+  owner?: string;
 }
 
 export interface StoredMessage {

@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { invalidRequest, notFound } from '../http/errors.js';
+import { callerIdentity } from '../http/identity.js';
 import { readJson, validate } from '../http/body.js';
 import { describeRoute } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
 import { createChat, deleteChat, readMessages, readState, sweep } from '../chats/store.js';
 import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, type TurnDependencies } from '../chats/turn.js';
+import type { ChatState } from '../chats/types.js';
 import { chatStateView } from '../chats/view.js';
 import { chatTable, modelClient } from '../services.js';
 
@@ -52,6 +54,28 @@ function parseTimestamp(raw: string): Date | undefined {
   return Number.isNaN(time) ? undefined : new Date(time);
 }
 
+/**
+ * With TRUST_CLIENT_PRINCIPAL, a chat created by a signed-in caller belongs to them: to anyone else it is an
+ * unknown chat (404; GET answers exists: false). Without the setting, or for chats created anonymously,
+ * chats are shared by everyone holding the function key.
+ */
+function ownedByCaller(request: HttpRequest, state: ChatState): boolean {
+  return state.owner == null || state.owner === callerIdentity(request, true).oid;
+}
+
+/** The chat as this caller may see it: someone else's chat is unknown. */
+async function visibleState(request: HttpRequest, table: TurnDependencies['table'], chatId: string): Promise<ChatState | undefined> {
+  const state = await readState(table, chatId);
+  return state == null || !config().trustClientPrincipal || ownedByCaller(request, state) ? state : undefined;
+}
+
+/** 404 when the chat exists but belongs to someone else (only checked when identities are trusted). */
+async function requireVisible(request: HttpRequest, table: TurnDependencies['table'], chatId: string): Promise<void> {
+  if (!config().trustClientPrincipal) return;
+  const state = await readState(table, chatId);
+  if (state != null && !ownedByCaller(request, state)) throw notFound(`Chat "${chatId}" does not exist.`);
+}
+
 function turnDependencies(table: TurnDependencies['table']): TurnDependencies {
   const { historyTokens, maxOutputTokens, modelContextTokens } = config();
   return { table, model: modelClient, limits: { historyTokens, maxOutputTokens, modelContextTokens } };
@@ -62,7 +86,8 @@ export async function putChat(request: HttpRequest, context: InvocationContext):
   const { instructions } = await readJson(request, createChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
   const systemMessage = instructions === undefined ? DEFAULT_INSTRUCTIONS : instructions?.trim() ? instructions : null;
   const table = await chatTable();
-  await createChat(table, chatId, systemMessage);
+  await requireVisible(request, table, chatId);
+  await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid);
   // A reset leaves the old generation's rows unreachable; removing them is housekeeping, not part of the reset.
   await sweep(table, chatId).catch((error: unknown) => context.warn(`Sweeping old messages of chat ${chatId} failed:`, error));
   return { status: 202, jsonBody: { chatId } };
@@ -75,7 +100,9 @@ export async function postChat(request: HttpRequest, context: InvocationContext)
   const message = body.message ?? query.message;
   if (message == null) throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL.');
   const turn = { chatId, message, signal: abortSignalOf(request) };
-  const dependencies = turnDependencies(await chatTable());
+  const table = await chatTable();
+  await requireVisible(request, table, chatId);
+  const dependencies = turnDependencies(table);
   if (wantsEventStream(request.headers.get('accept'))) {
     const events = await primed(chatTurnEvents(dependencies, turn));
     return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(events, context) };
@@ -88,14 +115,16 @@ export async function getChat(request: HttpRequest): Promise<HttpResponseInit> {
   const { chatId } = validate(chatParams, request.params, 'path');
   const { timestampUTC } = validate(chatStateQuery, Object.fromEntries(request.query), 'query');
   const table = await chatTable();
-  const state = await readState(table, chatId);
+  const state = await visibleState(request, table, chatId);
   const messages = state == null ? [] : await readMessages(table, state, timestampUTC);
   return { status: 200, jsonBody: chatStateView(chatId, state, messages) };
 }
 
 export async function removeChat(request: HttpRequest): Promise<HttpResponseInit> {
   const { chatId } = validate(chatParams, request.params, 'path');
-  if (!(await deleteChat(await chatTable(), chatId))) throw notFound(`Chat "${chatId}" does not exist.`);
+  const table = await chatTable();
+  await requireVisible(request, table, chatId);
+  if (!(await deleteChat(table, chatId))) throw notFound(`Chat "${chatId}" does not exist.`);
   return { status: 204 };
 }
 

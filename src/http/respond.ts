@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { AppError, type ErrorBody } from './errors.js';
+import { redactSecrets } from './redact.js';
 
 /** Wraps a handler so every failure becomes the JSON error of API.md, in exactly one place. */
 export function withErrors(handler: HttpHandler): HttpHandler {
@@ -20,10 +21,10 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
 /** Known errors pass through; anything else is logged with context and answered as a generic 500. */
 export function toAppError(error: unknown, context: InvocationContext): AppError {
   if (error instanceof AppError) {
-    if (error.status >= 500) context.warn(`${error.code}: ${error.message}${describeCause(error.cause)}`);
+    if (error.status >= 500) context.warn(redactSecrets(`${error.code}: ${error.message}${describeCause(error.cause)}`));
     return error;
   }
-  context.error(`Unhandled error in ${context.functionName}:`, describe(error));
+  context.error(redactSecrets(`Unhandled error in ${context.functionName}: ${describe(error)}`));
   return new AppError(
     500,
     'internal_error',

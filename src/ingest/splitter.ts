@@ -1,3 +1,4 @@
+import { COUNTED_PIECE_CHARS } from '../model/long-words.js';
 import { countTokens } from './tokens.js';
 
 // Sentence-aware splitting with page tracking. Works on offsets into the document's joined text so that
@@ -107,7 +108,9 @@ export function splitPages(pages: PageText[], options: SplitOptions = defaultSpl
   while (start < text.length) {
     const limit = start + options.targetChars;
     const pageEnd = limit >= text.length ? undefined : lastWithin(pageEnds, start + Math.floor(options.targetChars / 4), limit);
-    let end = pageEnd ?? chooseEnd(text, start, limit, sentences, words);
+    // A run longer than (cap + 1) pieces surely exceeds the token cap: never tokenize more than that, so a
+    // document that is one enormous "word" costs linear, not quadratic, time.
+    let end = Math.min(pageEnd ?? chooseEnd(text, start, limit, sentences, words), start + (options.maxTokens + 1) * COUNTED_PIECE_CHARS);
     // Shrink until the token cap holds: to an earlier sentence end, else word end, else a hard cut.
     while (options.countTokens(text.slice(start, end)) > options.maxTokens) {
       const limit = start + Math.floor((end - start) * 0.8);

@@ -1,6 +1,8 @@
 // Token counting for history budgets. The o200k_base encoding (gpt-4o, gpt-4.1, gpt-5) is required on first
 // use, not at import time: loading it costs ~150-250 ms, which must not land on cold start of routes that
 // never count tokens.
+import { countInPieces } from './long-words.js';
+
 type Encoding = typeof import('gpt-tokenizer/encoding/o200k_base');
 
 let encoding: Encoding | undefined;
@@ -17,7 +19,7 @@ const plainText = { disallowedSpecial: new Set<string>() };
 export function countTokens(text: string): number {
   const cleaned = text.includes('\uFEFF') ? text.replaceAll('\uFEFF', '') : text;
   if (cleaned === '') return 0;
-  return tokenizer().countTokens(cleaned, plainText);
+  return countInPieces(cleaned, (piece) => tokenizer().countTokens(piece, plainText));
 }
 
 /** What every message costs besides its content (`<|im_start|>role<|im_sep|>…<|im_end|>`), as OpenAI counts gpt-4o. */

@@ -22,7 +22,10 @@ export interface RunningAzurite {
   connectionString: string;
   tablePort: number;
   blobPort: number;
-  stop(): Promise<void>;
+  /** Data folder; pass it (and the ports) to startAzurite again to restart on the same data. */
+  dir: string;
+  /** `keepData` leaves the data folder for a restart (fault-injection tests). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 function load<T>(module: string): T {
@@ -31,9 +34,9 @@ function load<T>(module: string): T {
 
 const portOf = (address: string) => Number(new URL(address).port);
 
-/** Starts Azurite on the given ports (0 = any free one). */
-export async function startAzurite(ports: { table?: number; blob?: number } = {}): Promise<RunningAzurite> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'azurite-'));
+/** Starts Azurite on the given ports (0 = any free one), in `dir` (default: a new temporary folder). */
+export async function startAzurite(ports: { table?: number; blob?: number; dir?: string } = {}): Promise<RunningAzurite> {
+  const dir = ports.dir ?? (await mkdtemp(path.join(tmpdir(), 'azurite-')));
   const TableServer = load<ServerClass>('table/TableServer');
   const TableConfiguration = load<ConfigurationClass>('table/TableConfiguration');
   const BlobServer = load<ServerClass>('blob/BlobServer');
@@ -57,10 +60,11 @@ export async function startAzurite(ports: { table?: number; blob?: number } = {}
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};` +
       `TableEndpoint=http://127.0.0.1:${tablePort}/${ACCOUNT};BlobEndpoint=http://127.0.0.1:${blobPort}/${ACCOUNT};`,
-    async stop() {
+    dir,
+    async stop(options = {}) {
       await table.close();
       await blob.close();
-      await rm(dir, { recursive: true, force: true });
+      if (options.keepData !== true) await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,203 @@
+// Fault injection with the fake model, per model-calling route family: throttling (bounded retries, then 429
+// with Retry-After), upstream failure (502), timeout (504), a stream cut mid-answer (a last error event/line).
+// After every fault the stored data is exactly as before.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseSse, startApp, type RunningApp } from './support/app.js';
+import { servedPaths } from './support/fuzz-routes.js';
+import { startFakeModel, type Behavior, type FakeModel } from './support/fake-model.js';
+
+const RETRIES = 2;
+let model: FakeModel;
+let app: RunningApp;
+let paths: string[] = [];
+let faultsInjected = 0;
+
+beforeAll(async () => {
+  model = await startFakeModel();
+  app = await startApp({
+    OPENAI_BASE_URL: model.url,
+    CHAT_MODEL_DEPLOYMENT_NAME: 'fault-model',
+    MODEL_MAX_RETRIES: String(RETRIES),
+    MODEL_TIMEOUT_MS: '250',
+  });
+  paths = await servedPaths(app.baseUrl);
+});
+afterAll(async () => {
+  console.log(`faults: ${faultsInjected} model faults injected`);
+  await app?.stop();
+  await model?.stop();
+});
+beforeEach(() => model.reset());
+
+type Format = 'sse' | 'ndjson';
+
+interface ModelRoute {
+  name: string;
+  openapiPath: string;
+  /** Sends the request that calls the model; `stream` asks for the route's streaming form. */
+  send(stream: boolean): Promise<Response>;
+  format: Format;
+  /** Model calls made before the one that answers (e.g. the RAG query rewrite). */
+  callsBefore: number;
+  /** Creates what the route needs. */
+  setup?(): Promise<void>;
+  /** The stored data a failed call must leave untouched. */
+  snapshot?(): Promise<unknown>;
+}
+
+const api = (path: string, init?: RequestInit) => fetch(`${app.baseUrl}/${path}`, init);
+const sseHeaders = (stream: boolean): Record<string, string> => (stream ? { Accept: 'text/event-stream' } : {});
+const ragBody = JSON.stringify({ messages: [{ role: 'user', content: 'What does the handbook say about holidays?' }] });
+const FAULT_CHAT = 'fault-chat';
+
+/** Chat state without the clock fields a GET recomputes. */
+async function chatSnapshot(): Promise<unknown> {
+  const response = await api(`chats/${FAULT_CHAT}`);
+  return response.json();
+}
+
+const modelRoutes: ModelRoute[] = [
+  { name: 'ask', openapiPath: '/ask', format: 'sse', callsBefore: 0, send: (stream) => api('ask', { method: 'POST', body: '{"prompt":"hi"}', headers: sseHeaders(stream) }) },
+  { name: 'whois', openapiPath: '/whois/{name}', format: 'sse', callsBefore: 0, send: (stream) => api('whois/Ada', { headers: sseHeaders(stream) }) },
+  {
+    name: 'chat turn',
+    openapiPath: '/chats/{chatId}',
+    format: 'sse',
+    callsBefore: 0,
+    async setup() {
+      const created = await api(`chats/${FAULT_CHAT}`, { method: 'PUT', body: '{"instructions":"Be brief."}' });
+      expect(created.status).toBe(202);
+      const first = await api(`chats/${FAULT_CHAT}`, { method: 'POST', body: '{"message":"first"}' });
+      expect(first.status).toBe(200);
+      model.reset();
+    },
+    send: (stream) => api(`chats/${FAULT_CHAT}`, { method: 'POST', body: '{"message":"faulty"}', headers: sseHeaders(stream) }),
+    snapshot: chatSnapshot,
+  },
+  {
+    name: 'rag chat',
+    openapiPath: '/chat',
+    format: 'ndjson',
+    callsBefore: 1,
+    send: (stream) => api(stream ? 'chat/stream' : 'chat', { method: 'POST', body: ragBody }),
+    snapshot: async () => (await api('documents')).json(),
+  },
+];
+
+const active = () => modelRoutes.filter((route) => paths.includes(route.openapiPath));
+
+/** Lets the calls before the answering one through, then queues `behavior` `times` times. */
+function inject(route: ModelRoute, behavior: Behavior, times: number): void {
+  if (route.callsBefore > 0) model.enqueue({ kind: 'reply', reply: { content: 'holidays' } }, route.callsBefore);
+  model.enqueue(behavior, times);
+  faultsInjected += times;
+}
+
+async function errorOf(response: Response): Promise<{ code: string; message: string }> {
+  expect(response.headers.get('content-type')).toContain('application/json');
+  return ((await response.json()) as { error: { code: string; message: string } }).error;
+}
+
+/** The last event (SSE) or line (NDJSON) of a streamed body. */
+function lastItem(format: Format, text: string): { kind: string; data: unknown } {
+  if (format === 'sse') {
+    const last = parseSse(text).at(-1)!;
+    return { kind: last.event, data: last.data };
+  }
+  const lines = text.trim().split('\n');
+  const last = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+  return { kind: 'error' in last ? 'error' : 'line', data: last };
+}
+
+describe('model faults on every model route', () => {
+  it('finds the model routes in the OpenAPI document', () => {
+    expect(active().map((route) => route.name)).toContain('ask');
+  });
+
+  for (const stream of [false, true]) {
+    const mode = stream ? 'streaming' : 'plain';
+
+    it(`throttling: retries ${RETRIES} times, then 429 with Retry-After (${mode})`, async () => {
+      for (const route of active()) {
+        await route.setup?.();
+        const before = await route.snapshot?.();
+        model.reset();
+        inject(route, { kind: 'error', status: 429, headers: { 'retry-after': '0' } }, RETRIES + 1);
+        const response = await route.send(stream);
+        expect(response.status, route.name).toBe(429);
+        expect(response.headers.get('retry-after'), route.name).toBe('0');
+        expect((await errorOf(response)).code).toBe('rate_limited');
+        expect(model.chatBodies(), route.name).toHaveLength(route.callsBefore + RETRIES + 1);
+        expect(await route.snapshot?.(), route.name).toEqual(before);
+      }
+    });
+
+    it(`throttling that clears within the retries is invisible to the client (${mode})`, async () => {
+      for (const route of active()) {
+        await route.setup?.();
+        inject(route, { kind: 'error', status: 429, headers: { 'retry-after': '0' } }, RETRIES);
+        const response = await route.send(stream);
+        expect(response.status, route.name).toBe(200);
+        await response.text();
+      }
+    });
+
+    it(`upstream 500 becomes 502 model_error without the upstream body (${mode})`, async () => {
+      for (const route of active()) {
+        await route.setup?.();
+        const before = await route.snapshot?.();
+        model.reset();
+        inject(route, { kind: 'error', status: 500, headers: { 'retry-after-ms': '0' }, body: { error: { message: 'upstream-internal-detail' } } }, RETRIES + 1);
+        // (retry-after-ms 0 only keeps the test quick: the retries still happen)
+        const response = await route.send(stream);
+        expect(response.status, route.name).toBe(502);
+        const error = await errorOf(response);
+        expect(error.code).toBe('model_error');
+        expect(error.message).not.toContain('upstream-internal-detail');
+        expect(model.chatBodies(), route.name).toHaveLength(route.callsBefore + RETRIES + 1);
+        expect(await route.snapshot?.(), route.name).toEqual(before);
+      }
+    });
+
+    it(`a hung model becomes 504 model_timeout after MODEL_TIMEOUT_MS (${mode})`, async () => {
+      const routes = active();
+      for (const route of routes) await route.setup?.();
+      const before = await Promise.all(routes.map((route) => route.snapshot?.()));
+      model.reset();
+      // Every call hangs (including any query rewrite), so the routes can run at once: each takes RETRIES + 1.
+      model.enqueue({ kind: 'hang' }, routes.length * (RETRIES + 1));
+      faultsInjected += routes.length * (RETRIES + 1);
+      const responses = await Promise.all(routes.map((route) => route.send(stream)));
+      for (const [index, response] of responses.entries()) {
+        expect(response.status, routes[index]!.name).toBe(504);
+        expect((await errorOf(response)).code).toBe('model_timeout');
+      }
+      expect(model.chatBodies()).toHaveLength(routes.length * (RETRIES + 1));
+      expect(await Promise.all(routes.map((route) => route.snapshot?.()))).toEqual(before);
+    });
+  }
+
+  it('a stream cut mid-answer ends with an error event/line and no done', async () => {
+    for (const route of active()) {
+      await route.setup?.();
+      const before = await route.snapshot?.();
+      model.reset();
+      model.responder = () => ({ content: 'one two three four five six' });
+      inject(route, { kind: 'cut', afterChunks: 2 }, 1);
+      const response = await route.send(true);
+      expect(response.status, route.name).toBe(200);
+      const text = await response.text();
+      const last = lastItem(route.format, text);
+      expect(last.kind, route.name).toBe('error');
+      expect((last.data as { error: { code: string } }).error.code).toBe('model_error');
+      expect(text).not.toContain('event: done');
+      expect(await route.snapshot?.(), route.name).toEqual(before);
+    }
+  });
+
+  it('keeps serving after all of it', async () => {
+    model.reset();
+    const response = await api('ask', { method: 'POST', body: '{"prompt":"still there?"}' });
+    expect(await response.text()).toBe('Echo: still there?');
+  });
+});

@@ -1,0 +1,208 @@
+// Limits: body size, prompt/message length, image size and count, document size, `top`, history budget.
+// All configurable, all enforced before any paid call (the fake model receives nothing), and bodies are not
+// read past their limit.
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from './support/app.js';
+import { servedPaths } from './support/fuzz-routes.js';
+import { startFakeModel, type FakeModel } from './support/fake-model.js';
+
+const MAX_BODY_BYTES = 40_000;
+const MAX_DOCUMENT_BYTES = 2_000;
+const MAX_IMAGE_BYTES = 1_000;
+const MAX_IMAGES = 2;
+const HISTORY_TOKENS = 400;
+const CONTEXT_TOKENS = 2_000;
+
+let model: FakeModel;
+let app: RunningApp;
+let paths: string[] = [];
+
+beforeAll(async () => {
+  model = await startFakeModel();
+  app = await startApp({
+    OPENAI_BASE_URL: model.url,
+    CHAT_MODEL_DEPLOYMENT_NAME: 'limits-model',
+    EMBEDDING_MODEL_DEPLOYMENT_NAME: 'limits-embed',
+    MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+    MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES),
+    MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES),
+    MAX_IMAGES: String(MAX_IMAGES),
+    CHAT_HISTORY_TOKENS: String(HISTORY_TOKENS),
+    MODEL_CONTEXT_TOKENS: String(CONTEXT_TOKENS),
+    MAX_OUTPUT_TOKENS: '500',
+    INGEST_SAMPLE_DATA: 'false',
+  });
+  paths = await servedPaths(app.baseUrl);
+});
+afterAll(async () => {
+  await app?.stop();
+  await model?.stop();
+});
+beforeEach(() => model.reset());
+
+const api = (path: string, init?: RequestInit) => fetch(`${app.baseUrl}/${path}`, init);
+const LIMIT_CHAT = 'limits-chat';
+
+/** A PNG of `size` bytes (valid magic bytes, padded). */
+function pngDataUri(size: number): string {
+  const bytes = Buffer.alloc(size);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bytes);
+  return `data:image/png;base64,${bytes.toString('base64')}`;
+}
+const ragWith = (content: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ messages: [{ role: 'user', content }], ...extra });
+
+interface LimitCase {
+  name: string;
+  openapiPath: string;
+  setup?(): Promise<void>;
+  send(): Promise<Response>;
+  status: 400 | 413;
+  /** A word the error message must contain (the field or the setting). */
+  mentions?: RegExp;
+}
+
+/** One entry per limit and route; each must be refused before the model is called. */
+const limitCases: LimitCase[] = [
+  { name: 'ask body over MAX_BODY_BYTES', openapiPath: '/ask', status: 413, send: () => api('ask', { method: 'POST', body: JSON.stringify({ prompt: 'x'.repeat(MAX_BODY_BYTES) }) }) },
+  { name: 'ask prompt over 32,000 characters', openapiPath: '/ask', status: 400, mentions: /prompt/, send: () => api('ask', { method: 'POST', body: JSON.stringify({ prompt: 'x'.repeat(32_001) }) }) },
+  { name: 'whois name over 200 characters', openapiPath: '/whois/{name}', status: 400, mentions: /name/, send: () => api(`whois/${'n'.repeat(201)}`) },
+  {
+    name: 'chat message body over MAX_BODY_BYTES',
+    openapiPath: '/chats/{chatId}',
+    status: 413,
+    setup: async () => void (await api(`chats/${LIMIT_CHAT}`, { method: 'PUT', body: '{}' })),
+    send: () => api(`chats/${LIMIT_CHAT}`, { method: 'POST', body: JSON.stringify({ message: 'm'.repeat(MAX_BODY_BYTES) }) }),
+  },
+  {
+    name: 'chat message that cannot fit MODEL_CONTEXT_TOKENS - MAX_OUTPUT_TOKENS',
+    openapiPath: '/chats/{chatId}',
+    status: 413,
+    setup: async () => void (await api(`chats/${LIMIT_CHAT}`, { method: 'PUT', body: '{}' })),
+    send: () => api(`chats/${LIMIT_CHAT}`, { method: 'POST', body: JSON.stringify({ message: 'word '.repeat(CONTEXT_TOKENS) }) }),
+  },
+  { name: 'chat reset body over MAX_BODY_BYTES', openapiPath: '/chats/{chatId}', status: 413, send: () => api(`chats/${LIMIT_CHAT}`, { method: 'PUT', body: JSON.stringify({ instructions: 'i'.repeat(MAX_BODY_BYTES) }) }) },
+  { name: 'rag question over 32,000 characters', openapiPath: '/chat', status: 413, send: () => api('chat', { method: 'POST', body: ragWith('q'.repeat(32_001)) }) },
+  { name: 'rag top over its maximum', openapiPath: '/chat', status: 400, mentions: /top/, send: () => api('chat', { method: 'POST', body: ragWith('hi', { context: { overrides: { top: 51 } } }) }) },
+  { name: 'rag top of zero', openapiPath: '/chat', status: 400, mentions: /top/, send: () => api('chat', { method: 'POST', body: ragWith('hi', { context: { overrides: { top: 0 } } }) }) },
+  {
+    name: 'rag image over MAX_IMAGE_BYTES',
+    openapiPath: '/chat',
+    status: 413,
+    send: () => api('chat', { method: 'POST', body: ragWith('what is this?', { context: { file: pngDataUri(MAX_IMAGE_BYTES + 1) } }) }),
+  },
+  {
+    name: 'rag images over MAX_IMAGES',
+    openapiPath: '/chat',
+    status: 413,
+    send: () =>
+      api('chat', {
+        method: 'POST',
+        body: ragWith([{ type: 'text', text: 'compare' }, ...Array.from({ length: MAX_IMAGES + 1 }, () => ({ type: 'image_url', image_url: { url: pngDataUri(100) } }))]),
+      }),
+  },
+  { name: 'rag stream question over 32,000 characters', openapiPath: '/chat/stream', status: 413, send: () => api('chat/stream', { method: 'POST', body: ragWith('q'.repeat(32_001)) }) },
+  {
+    name: 'document over MAX_DOCUMENT_BYTES',
+    openapiPath: '/documents',
+    status: 413,
+    send: () => api('documents?name=big.md', { method: 'POST', body: 'd'.repeat(MAX_DOCUMENT_BYTES + 1), headers: { 'Content-Type': 'text/markdown' } }),
+  },
+];
+
+describe('limits are enforced before any paid call', () => {
+  it('has the foundation limits at least', () => {
+    expect(limitCases.filter((limit) => paths.includes(limit.openapiPath)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(limitCases.map((limit) => [limit.name, limit] as const))('%s', async (_name, limit) => {
+    if (!paths.includes(limit.openapiPath)) return; // that route is not on this branch yet
+    await limit.setup?.();
+    model.reset();
+    const response = await limit.send();
+    expect(response.status).toBe(limit.status);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe(limit.status === 413 ? 'payload_too_large' : 'invalid_request');
+    if (limit.mentions != null) expect(error.message).toMatch(limit.mentions);
+    expect(model.requests).toHaveLength(0);
+  });
+});
+
+describe('the history budget', () => {
+  it(`sends the model at most CHAT_HISTORY_TOKENS (${HISTORY_TOKENS}) of system message and history, dropping the oldest whole`, async () => {
+    const chatId = 'budget-chat';
+    expect((await api(`chats/${chatId}`, { method: 'PUT', body: '{"instructions":"Be brief."}' })).status).toBe(202);
+    for (let turn = 0; turn < 8; turn++) {
+      const response = await api(`chats/${chatId}`, { method: 'POST', body: JSON.stringify({ message: `turn ${turn} ${'filler '.repeat(40).trim()}` }) });
+      expect(response.status).toBe(200);
+    }
+    const last = model.chatBodies().at(-1)!;
+    expect(last.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
+    expect(last.messages.at(-1)?.content).toContain('turn 7');
+    expect(last.messages.some((message) => String(message.content).includes('turn 0'))).toBe(false);
+    // Whole messages only, in order: every earlier user message sent is followed by its own reply.
+    const sent = last.messages.slice(1, -1);
+    sent.forEach((message, index) => {
+      if (message.role === 'user') expect(sent[index + 1]?.content).toBe(`Echo: ${String(message.content)}`);
+    });
+    expect(sent.length).toBeLessThan(14); // older turns were dropped
+  });
+});
+
+describe('bodies are not read past their limit', () => {
+  it('refuses a declared Content-Length over the limit before any byte of the body is sent', async () => {
+    const answer = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const url = new URL(`${app.baseUrl}/ask`);
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-length': String(50 * 1024 * 1024) } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders(); // headers only: the 50 MB never follow
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.connection).toBe('close');
+    expect(model.requests).toHaveLength(0);
+  });
+
+  it('answers 413 to a slow chunked upload while it is still being sent, and closes the connection', { timeout: 60_000 }, async () => {
+    const total = 8 * 1024 * 1024;
+    const chunk = Buffer.alloc(4096, 'x');
+    const result = await new Promise<{ status: number; sentWhenAnswered: number; closed: boolean }>((resolve, reject) => {
+      const url = new URL(`${app.baseUrl}/ask`);
+      let sent = 0;
+      let stopped = false;
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        const sentWhenAnswered = sent;
+        stopped = true;
+        res.resume();
+        res.on('end', () => {
+          // The server closes the socket rather than draining the rest of the upload.
+          const socket = req.socket;
+          const closedCheck = () => resolve({ status: res.statusCode ?? 0, sentWhenAnswered, closed: socket == null || socket.destroyed || socket.readableEnded });
+          socket?.once('close', closedCheck);
+          setTimeout(closedCheck, 2000);
+        });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A reset while we were still writing is the server closing on us, which is what we want to see.
+        if (stopped || error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
+        reject(error);
+      });
+      req.write('{"prompt":"');
+      const pump = () => {
+        if (stopped || sent >= total) return;
+        sent += chunk.length;
+        req.write(chunk, () => setTimeout(pump, 2));
+      };
+      pump();
+    });
+    console.log(`limits: 413 arrived after ${result.sentWhenAnswered} of ${total} bytes were sent (limit ${MAX_BODY_BYTES})`);
+    expect(result.status).toBe(413);
+    // The answer came long before the upload would have ended: the host stopped reading at the limit.
+    expect(result.sentWhenAnswered).toBeLessThan(total / 4);
+    expect(result.closed).toBe(true);
+    expect(model.requests).toHaveLength(0);
+  });
+});
