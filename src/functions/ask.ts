@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { readJson, validate } from '../http/body.js';
-import { describeRoute } from '../http/openapi.js';
+import { describeRoute, modelCallResponses } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
 import { completionEvents } from '../model/completion.js';
@@ -57,13 +57,7 @@ export async function whois(request: HttpRequest, context: InvocationContext): P
 app.http('ask', { route: 'ask', methods: ['POST'], authLevel: 'function', handler: withErrors(ask) });
 app.http('whois', { route: 'whois/{name}', methods: ['GET'], authLevel: 'function', handler: withErrors(whois) });
 
-const modelResponses = {
-  400: 'invalid request',
-  429: 'model throttled',
-  502: 'model failed',
-  503: 'model not configured',
-  504: 'model timed out',
-};
+const modelResponses = { 400: 'invalid request', ...modelCallResponses };
 describeRoute({
   method: 'POST',
   path: '/ask',

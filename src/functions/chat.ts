@@ -5,7 +5,7 @@ import { abortSignalOf } from '../http/abort.js';
 import { readBytes, readJson } from '../http/body.js';
 import { invalidRequest } from '../http/errors.js';
 import { callerIdentity } from '../http/identity.js';
-import { describeRoute } from '../http/openapi.js';
+import { describeRoute, modelCallResponses } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { ndjsonHeaders, ndjsonLines, primed } from '../http/streams.js';
 import { chatWithData, chatWithDataStream, planRetrieval, type RagDependencies } from '../rag/approach.js';
@@ -73,10 +73,7 @@ app.http('chatStream', { route: 'chat/stream', methods: ['POST'], authLevel: 'fu
 const responses = {
   400: 'invalid request (bad JSON, field, image or override)',
   413: 'body, message or image too large',
-  429: 'model or search throttled',
-  502: 'model or search failed',
-  503: 'model not configured',
-  504: 'model timed out',
+  ...modelCallResponses,
 };
 describeRoute({
   method: 'POST',

@@ -16,6 +16,14 @@ export interface RouteDescription {
   responses: Record<number, string>;
 }
 
+/** The answers every route that calls the model can give, shared so the document stays consistent. */
+export const modelCallResponses = {
+  429: 'model throttled (Retry-After passed on)',
+  502: 'model failed',
+  503: 'model not configured, or storage unavailable',
+  504: 'model timed out',
+};
+
 const routes: RouteDescription[] = [];
 
 export function describeRoute(description: RouteDescription): void {
