@@ -29,7 +29,7 @@ export const modelClient = lazy<ModelClient>(async () => {
 /** The chat table (CHAT_TABLE_NAME on CHAT_STORAGE_CONNECTION), created on first use. */
 export const chatTable = lazy<import('@azure/data-tables').TableClient>(async () => {
   const { createTableClient } = await import('./storage/clients.js');
-  const { translateStorageError } = await import('./storage/errors.js');
+  const { translateStorageError } = await import('./errors/storage.js');
   const settings = config();
   const table = await createTableClient(settings.chatStorage, settings.chatTableName);
   try {

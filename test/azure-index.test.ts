@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../src/http/errors.js';
+import { AppError } from '../src/errors/index.js';
 import { AzureSearchIndex, buildFilter } from '../src/search/azure-index.js';
 import type { Chunk } from '../src/search/types.js';
 import { startApp, uniqueName, type RunningApp } from './support/app.js';

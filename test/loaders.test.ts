@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../src/http/errors.js';
+import { AppError } from '../src/errors/index.js';
 import { htmlToText } from '../src/ingest/html-text.js';
 import { documentType, loadPages } from '../src/ingest/loaders.js';
 import { makePdf } from './support/pdf.js';

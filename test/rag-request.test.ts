@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../src/http/errors.js';
+import { AppError } from '../src/errors/index.js';
 import { parseImageDataUri, sniffImageType } from '../src/rag/images.js';
 import { toRagRequest } from '../src/rag/request.js';
 

@@ -4,7 +4,7 @@ import type { TableClient, TableEntity, TransactionAction } from '@azure/data-ta
 import { z } from 'zod';
 import type { Usage } from '../model/types.js';
 import { messageTokens } from '../model/tokens.js';
-import { storageStatus, translateStorageError } from '../storage/errors.js';
+import { storageStatus, translateStorageError } from '../errors/storage.js';
 import { contentProperties, fitRow, joinContent } from './content.js';
 import { generationOfRowKey, messageRowKey, messageRowRange, partitionKey, sequenceOfRowKey, stateRowKey } from './keys.js';
 import type { ChatState, NewMessage, StoredMessage } from './types.js';

@@ -1,7 +1,7 @@
 // One chat turn: window → model → atomic commit (ARCHITECTURE § Chats on Table Storage).
 import type { TableClient } from '@azure/data-tables';
-import { notFound, payloadTooLarge } from '../http/errors.js';
-import type { StreamEvent } from '../http/streams.js';
+import { notFound, payloadTooLarge } from '../errors/index.js';
+import type { StreamEvent } from '../streaming/events.js';
 import { fitHistory, messageTokens, REPLY_PRIMING_TOKENS } from '../model/tokens.js';
 import type { ChatMessage, ModelClient, Usage } from '../model/types.js';
 import { commitTurn, readRecent, readState, type CommitResult } from './store.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { config, type AppConfig } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { readBytes, readJson } from '../http/body.js';
-import { invalidRequest } from '../http/errors.js';
+import { invalidRequest } from '../errors/index.js';
 import { callerIdentity } from '../http/identity.js';
 import { describeRoute, modelCallResponses } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { z } from 'zod';
 import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
-import { invalidRequest, notFound } from '../http/errors.js';
+import { invalidRequest, notFound } from '../errors/index.js';
 import { callerIdentity } from '../http/identity.js';
 import { readJson, validate } from '../http/body.js';
 import { describeRoute } from '../http/openapi.js';

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { abortSignalOf } from '../http/abort.js';
 import { validate } from '../http/body.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors/index.js';
 import { describeRoute } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { documentName } from '../ingest/pipeline.js';

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../config.js';
 import { readBytes, validate } from '../http/body.js';
-import { invalidRequest } from '../http/errors.js';
+import { invalidRequest } from '../errors/index.js';
 import { describeRoute } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { supportedTypes } from '../ingest/loaders.js';

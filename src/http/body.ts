@@ -1,6 +1,6 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
-import { invalidRequest, payloadTooLarge } from './errors.js';
+import { invalidRequest, payloadTooLarge } from '../errors/index.js';
 
 /**
  * Reads the request body into memory, refusing (413) as soon as it passes `limit` bytes,

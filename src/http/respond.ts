@@ -1,5 +1,5 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { AppError, type ErrorBody } from './errors.js';
+import { AppError, type ErrorBody } from '../errors/index.js';
 import { redactSecrets } from './redact.js';
 
 /** Wraps a handler so every failure becomes the JSON error of API.md, in exactly one place. */

@@ -1,14 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
+import type { StreamEvent } from '../streaming/events.js';
 import { errorBody } from './respond.js';
 
-/**
- * Events a streamed response is made of. Services yield them; one writer per wire format turns them into
- * bytes. `done.data` is the payload of the final event (finish reason, usage, chat state).
- */
-export type StreamEvent =
-  | { type: 'delta'; content: string }
-  | { type: 'context'; data: Record<string, unknown> }
-  | { type: 'done'; data: Record<string, unknown> };
+export type { StreamEvent } from '../streaming/events.js';
 
 /**
  * Waits for the first event before the response starts, so failures that happen before anything was
@@ -46,6 +40,7 @@ export async function* serverSentEvents(
     for await (const event of events) {
       if (event.type === 'delta') yield encoder.encode(`data: ${JSON.stringify({ content: event.content })}\n\n`);
       else if (event.type === 'done') yield encoder.encode(`event: done\ndata: ${JSON.stringify(event.data)}\n\n`);
+      else if (event.type === 'error') throw event.error;
     }
   } catch (error: unknown) {
     yield encoder.encode(`event: error\ndata: ${JSON.stringify(errorBody(error, context))}\n\n`);
@@ -72,6 +67,7 @@ export async function* ndjsonLines(events: AsyncIterable<StreamEvent>, context: 
   try {
     for await (const event of events) {
       if (event.type === 'delta') yield line({ delta: { content: event.content } });
+      else if (event.type === 'error') throw event.error;
       else yield line({ delta: { role: 'assistant' }, ...event.data });
     }
   } catch (error: unknown) {

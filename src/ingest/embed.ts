@@ -1,4 +1,4 @@
-import { modelError } from '../http/errors.js';
+import { modelError } from '../errors/index.js';
 import { countTokens } from './tokens.js';
 
 // Embeddings in batches: many inputs per request (fewer round trips and 429s), each request kept under a

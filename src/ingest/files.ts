@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors/index.js';
 import { documentType } from './loaders.js';
 import { ingestDocument, type IngestDependencies } from './pipeline.js';
 

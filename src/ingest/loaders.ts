@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { invalidRequest, unsupportedMediaType } from '../http/errors.js';
+import { invalidRequest, unsupportedMediaType } from '../errors/index.js';
 import type { PageText } from './splitter.js';
 import { htmlToText } from './html-text.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { validate } from '../http/body.js';
-import { invalidRequest, notFound, payloadTooLarge } from '../http/errors.js';
+import { invalidRequest, notFound, payloadTooLarge } from '../errors/index.js';
 import type { Chunk, SearchIndex } from '../search/types.js';
 import type { ContentStore, DocumentInfo } from '../storage/content-store.js';
 import { embedAll } from './embed.js';

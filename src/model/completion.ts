@@ -1,4 +1,4 @@
-import type { StreamEvent } from '../http/streams.js';
+import type { StreamEvent } from '../streaming/events.js';
 import type { CompletionRequest, ModelClient } from './types.js';
 
 /** A streamed completion as response events: content deltas, then finish reason and usage. */

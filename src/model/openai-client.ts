@@ -1,17 +1,11 @@
 // Loaded lazily (services.ts): the openai SDK and @azure/identity cost ~100-300 ms to import, which must not
 // land on the cold start of routes that never call a model.
-import OpenAI, { AzureOpenAI, APIConnectionTimeoutError, APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { AppConfig } from '../config.js';
 import { azureCredential } from '../identity.js';
-import {
-  AppError,
-  clientClosedRequest,
-  modelError,
-  modelNotConfigured,
-  modelTimeout,
-  rateLimited,
-} from '../http/errors.js';
+import { AppError, modelError, modelNotConfigured } from '../errors/index.js';
+import { contentFiltered, translateModelError } from '../errors/model.js';
 import type { Completion, CompletionEvent, CompletionRequest, ModelClient, Usage } from './types.js';
 
 const AZURE_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -155,53 +149,3 @@ function toUsage(usage: OpenAI.CompletionUsage | null | undefined): Usage | unde
   return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens };
 }
 
-function contentFiltered(): AppError {
-  return new AppError(400, 'content_filter', 'The model provider filtered this request or its answer under its content policy.');
-}
-
-/** Seconds to pass on in Retry-After, from the upstream's headers (retry-after-ms wins, as the SDK does). */
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const millis = Number(headers?.get('retry-after-ms'));
-  if (Number.isFinite(millis) && millis >= 0 && headers?.get('retry-after-ms') != null) return Math.ceil(millis / 1000);
-  const value = headers?.get('retry-after');
-  if (value == null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
-/**
- * Vendor errors become API.md errors here, where the vendor is called. Upstream bodies are not copied into
- * our messages: they can echo prompts or partial keys.
- */
-export function translateModelError(error: unknown): unknown {
-  if (error instanceof AppError) return error;
-  if (error instanceof APIUserAbortError) return clientClosedRequest(error);
-  if (error instanceof APIConnectionTimeoutError) {
-    return modelTimeout('The model did not answer in time. Try again, or raise MODEL_TIMEOUT_MS.', error);
-  }
-  if (error instanceof APIConnectionError) {
-    return modelError('Could not reach the model service. Check the endpoint setting and that the server is running.', error);
-  }
-  if (error instanceof APIError) {
-    const status = error.status ?? 0;
-    const code = typeof error.code === 'string' ? error.code : undefined;
-    if (status === 429) {
-      return rateLimited('The model service is throttling requests; retry after the time in Retry-After.', retryAfterSeconds(error.headers), error);
-    }
-    if (code === 'content_filter' || code === 'content_policy_violation') return contentFiltered();
-    if (code === 'context_length_exceeded') {
-      return new AppError(400, 'context_length_exceeded', 'The conversation is longer than the model accepts; shorten it.', { cause: error });
-    }
-    if (status === 408 || status === 504) return modelTimeout('The model service timed out.', error);
-    if (status === 401 || status === 403) {
-      return modelError(`The model service rejected our credentials (${status}). Check the key or the identity's role assignment.`, error);
-    }
-    if (status === 404) {
-      return modelError('The model service does not know the configured model or deployment (404). Check CHAT_MODEL_DEPLOYMENT_NAME.', error);
-    }
-    return modelError(`The model service failed (${status || 'no status'}).`, error);
-  }
-  return error;
-}

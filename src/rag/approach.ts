@@ -1,5 +1,5 @@
-import { AppError, invalidRequest } from '../http/errors.js';
-import type { StreamEvent } from '../http/streams.js';
+import { AppError, invalidRequest } from '../errors/index.js';
+import type { StreamEvent } from '../streaming/events.js';
 import { fitHistory, messageTokens, REPLY_PRIMING_TOKENS } from '../model/tokens.js';
 import type { ChatMessage, Completion, CompletionRequest, ModelClient, Usage } from '../model/types.js';
 import type { SearchHit, SearchIndex, SearchOptions } from '../search/types.js';

@@ -1,4 +1,4 @@
-import { invalidRequest, payloadTooLarge } from '../http/errors.js';
+import { invalidRequest, payloadTooLarge } from '../errors/index.js';
 
 export type ImageType = 'png' | 'jpeg' | 'gif' | 'webp';
 

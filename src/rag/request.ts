@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalidRequest, payloadTooLarge } from '../http/errors.js';
+import { invalidRequest, payloadTooLarge } from '../errors/index.js';
 import { validate } from '../http/body.js';
 import { checkImageBytes, parseImageDataUri } from './images.js';
 

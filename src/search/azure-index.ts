@@ -1,5 +1,6 @@
 import type { SearchClient, SearchIndex as AzureIndexDefinition, SearchIndexClient, SearchOptions as AzureSearchOptions } from '@azure/search-documents';
-import { AppError, rateLimited, searchError } from '../http/errors.js';
+import { searchError, statusOf } from '../errors/index.js';
+import { translateSearchError as translate } from '../errors/search.js';
 import { azureCredential } from '../identity.js';
 import type { Chunk, SearchHit, SearchIndex, SearchOptions } from './types.js';
 
@@ -62,23 +63,6 @@ export function buildFilter(options: Pick<SearchOptions, 'includeCategory' | 'ex
     clauses.push(`(${anyOf('oids', options.oids ?? [])} or ${anyOf('groups', options.groups ?? [])})`);
   }
   return clauses.length === 0 ? undefined : clauses.join(' and ');
-}
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error != null && 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : undefined;
-}
-
-/** Search service errors → API.md errors, where the service is called. */
-function translate(error: unknown, action: string): unknown {
-  if (error instanceof AppError) return error;
-  if (error instanceof Error && error.name === 'AbortError') return error;
-  const status = statusOf(error);
-  if (status === 429 || status === 503) {
-    const headers = typeof error === 'object' && error != null && 'response' in error ? (error.response as { headers?: { get(name: string): string | undefined } } | undefined)?.headers : undefined;
-    const retryAfter = Number(headers?.get('retry-after'));
-    return rateLimited(`Azure AI Search throttled the ${action}; try again later.`, Number.isFinite(retryAfter) ? retryAfter : undefined, error);
-  }
-  return searchError(`Azure AI Search failed during ${action}${status == null ? '' : ` (status ${status})`}.`, error);
 }
 
 export class AzureSearchIndex implements SearchIndex {

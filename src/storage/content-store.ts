@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { StorageSettings } from '../config.js';
 import { createBlobServiceClient } from './clients.js';
-import { storageStatus, translateStorageError } from './errors.js';
+import { storageStatus, translateStorageError } from '../errors/storage.js';
 
 // Source documents live in one blob container (`content`); the blob's metadata is the documents catalogue
 // (chunks, pages, indexedAt), so GET /api/documents needs no second store that could disagree with it.

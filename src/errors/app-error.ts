@@ -1,22 +1,8 @@
 // One error type for everything the API answers with a status other than 2xx (API.md § Conventions).
+// Domain code (chats, rag, ingest, model, search, storage) throws these; http/ turns them into responses.
+import type { ErrorCode } from './codes.js';
 
-export type ErrorCode =
-  | 'invalid_request'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'model_error'
-  | 'search_error'
-  | 'storage_error'
-  | 'model_not_configured'
-  | 'storage_unavailable'
-  | 'model_timeout'
-  | 'content_filter'
-  | 'context_length_exceeded'
-  | 'internal_error'
-  | 'client_closed_request';
+export type { ErrorCode } from './codes.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
@@ -63,6 +49,10 @@ export const modelTimeout = (message: string, cause?: unknown) =>
   new AppError(504, 'model_timeout', message, { cause });
 
 export const modelNotConfigured = (message: string) => new AppError(503, 'model_not_configured', message);
+
+/** A setting is missing or invalid: answered on every route, in Azure as locally; the message names it. */
+export const configurationError = (message: string, cause?: unknown) =>
+  new AppError(503, 'configuration_error', message, { cause });
 
 /** The caller disconnected; nobody reads this answer, it only keeps aborted calls out of the error logs. */
 export const clientClosedRequest = (cause?: unknown) =>
