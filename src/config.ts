@@ -25,19 +25,47 @@ const wholeNumber = (fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER) =
       return parsed;
     });
 
+/** An optional name checked with the naming rules of the service it names, so a bad one fails here, named. */
+const serviceName = (pattern: RegExp, rule: string, check: (value: string) => boolean = () => true) =>
+  optionalText.superRefine((value, ctx) => {
+    if (value != null && !(pattern.test(value) && check(value))) ctx.addIssue({ code: 'custom', message: `${rule}, got "${value}"` });
+  });
+
+/** An optional http(s) URL (endpoints and base URLs). */
+const httpUrl = optionalText.superRefine((value, ctx) => {
+  if (value == null) return;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `must be an http(s) URL, got "${value}"` });
+});
+
 const environmentSchema = z.object({
-  AZURE_OPENAI_ENDPOINT: optionalText,
+  AZURE_OPENAI_ENDPOINT: httpUrl,
   AZURE_OPENAI_API_KEY: optionalText,
   AZURE_OPENAI_API_VERSION: optionalText,
   AZURE_CLIENT_ID: optionalText,
   OPENAI_API_KEY: optionalText,
-  OPENAI_BASE_URL: optionalText,
+  OPENAI_BASE_URL: httpUrl,
   CHAT_MODEL_DEPLOYMENT_NAME: optionalText,
   EMBEDDING_MODEL_DEPLOYMENT_NAME: optionalText,
   CHAT_STORAGE_CONNECTION: optionalText,
-  CHAT_TABLE_NAME: optionalText,
-  AZURE_SEARCH_ENDPOINT: optionalText,
-  AZURE_SEARCH_INDEX: optionalText,
+  // Azure Table Storage: 3-63 alphanumeric characters, starting with a letter; "tables" is reserved.
+  CHAT_TABLE_NAME: serviceName(
+    /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+    'must be a Table Storage name: 3-63 letters and digits, starting with a letter, not "tables"',
+    (value) => value.toLowerCase() !== 'tables',
+  ),
+  AZURE_SEARCH_ENDPOINT: httpUrl,
+  // Azure AI Search: lowercase letters, digits and dashes, starting and ending with a letter or digit, no "--", < 129.
+  AZURE_SEARCH_INDEX: serviceName(
+    /^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$/,
+    'must be an Azure AI Search index name: 1-128 lowercase letters, digits and single dashes, starting and ending with a letter or digit',
+    (value) => !value.includes('--'),
+  ),
   AZURE_SEARCH_API_KEY: optionalText,
   CHAT_HISTORY_TOKENS: wholeNumber(8000),
   MAX_OUTPUT_TOKENS: wholeNumber(1024),
@@ -49,7 +77,12 @@ const environmentSchema = z.object({
   MAX_IMAGES: wholeNumber(4, 1, 20),
   TRUST_CLIENT_PRINCIPAL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
   MAX_DOCUMENT_BYTES: wholeNumber(26_214_400),
-  CONTENT_CONTAINER: optionalText,
+  // Blob Storage container: 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit.
+  CONTENT_CONTAINER: serviceName(
+    /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/,
+    'must be a Blob Storage container name: 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit',
+    (value) => !value.includes('--'),
+  ),
   INGEST_SAMPLE_DATA: z
     .string()
     .trim()
@@ -62,6 +95,8 @@ const environmentSchema = z.object({
       return z.NEVER;
     }),
   PORT: wholeNumber(7071, 0, 65535),
+  /** Interface the local host listens on; 127.0.0.1 so a dev machine does not serve its network. */
+  HOST: optionalText,
 });
 
 export const DEFAULT_AZURE_OPENAI_API_VERSION = '2024-10-21';
@@ -110,8 +145,11 @@ export interface AppConfig {
   /** Whether the local host ingests data/ on first start when the local index is empty. */
   ingestSampleData: boolean;
   port: number;
+  /** Interface the local host listens on (HOST, default 127.0.0.1). */
+  host: string;
 }
 
+/** A setting is missing or invalid; answered as 503 configuration_error on every route (http/respond.ts). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -191,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     contentContainer: settings.CONTENT_CONTAINER ?? 'content',
     ingestSampleData: settings.INGEST_SAMPLE_DATA,
     port: settings.PORT,
+    host: settings.HOST ?? '127.0.0.1',
   };
 }
 
@@ -207,4 +246,14 @@ let current: AppConfig | undefined;
 export function config(): AppConfig {
   current ??= loadConfig();
   return current;
+}
+
+/**
+ * Port and interface of the local host, read even when other settings are invalid: the host still starts and
+ * answers 503 configuration_error on every route, as the Azure host would.
+ */
+export function listenSettings(env: NodeJS.ProcessEnv = process.env): { port: number; host: string; portSet: boolean } {
+  const parsed = environmentSchema.pick({ PORT: true, HOST: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(`Invalid settings: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return { port: parsed.data.PORT, host: parsed.data.HOST ?? '127.0.0.1', portSet: env.PORT != null && env.PORT.trim() !== '' };
 }

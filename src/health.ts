@@ -3,7 +3,8 @@ import { searchIndex } from './services.js';
 import { pingTableService } from './storage/clients.js';
 
 export interface HealthReport {
-  status: 'ok' | 'degraded';
+  /** ok; degraded when an optional part (the model) is missing; unhealthy (503) when storage cannot be used. */
+  status: 'ok' | 'degraded' | 'unhealthy';
   model: { provider: 'azure' | 'openai' | 'none'; chatModel: string | null; embeddingModel: string | null };
   storage: { ok: boolean };
   /** `documents` counts indexed chunks (search documents, as Azure AI Search counts them); null when unknown. */
@@ -16,7 +17,7 @@ export async function healthReport(): Promise<HealthReport> {
   const [storageOk, documents] = await Promise.all([pingTableService(settings.chatStorage), indexedChunks()]);
   const modelConfigured = settings.model.kind !== 'none' && settings.chatModel != null;
   return {
-    status: storageOk && modelConfigured ? 'ok' : 'degraded',
+    status: !storageOk ? 'unhealthy' : modelConfigured ? 'ok' : 'degraded',
     model: {
       provider: settings.model.kind,
       chatModel: settings.chatModel ?? null,

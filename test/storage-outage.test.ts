@@ -84,7 +84,7 @@ describe('storage unreachable', () => {
     model.reset();
     const health = await api('health');
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'degraded', storage: { ok: false } });
+    expect(await health.json()).toMatchObject({ status: 'unhealthy', storage: { ok: false } });
     const active = storageRoutes.filter((candidate) => has(candidate.openapiPath));
     console.log(`storage outage: ${active.length} storage routes answered 503 storage_unavailable, then recovered`);
     for (const route of active) {

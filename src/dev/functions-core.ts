@@ -23,8 +23,16 @@ interface BindingInfo {
 type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
 const Module = require('node:module') as { _load: Loader };
 
-/** Installs the stand-in core module; every HTTP function registered afterwards lands in `registrations`. */
-export function installFunctionsCore(registrations: HttpRegistration[]): void {
+/** What the app passed to `app.setup(...)`, seen by the local host as the worker would. */
+export interface SetupOptions {
+  enableHttpStream: boolean;
+}
+
+/**
+ * Installs the stand-in core module; every HTTP function registered afterwards lands in `registrations`, and
+ * `app.setup` options land in `setup` (the worker reads them the same way, through the programming model).
+ */
+export function installFunctionsCore(registrations: HttpRegistration[], setup: SetupOptions = { enableHttpStream: false }): void {
   const core = {
     setProgrammingModel: () => undefined,
     getProgrammingModel: () => undefined,
@@ -47,8 +55,27 @@ export function installFunctionsCore(registrations: HttpRegistration[]): void {
     },
   };
   const load = Module._load;
+  let functionsModule: object | undefined;
   Module._load = (request, parent, isMain) => {
     if (request === '@azure/functions-core') return core;
-    return Reflect.apply(load, Module, [request, parent, isMain]);
+    const loaded: unknown = Reflect.apply(load, Module, [request, parent, isMain]);
+    if (request !== '@azure/functions' || typeof loaded !== 'object' || loaded == null) return loaded;
+    // `app.setup` is an accessor on the package's `app` namespace: hand the app a view whose `setup` also
+    // records the options, leaving the package itself untouched.
+    functionsModule ??= watchSetup(loaded, setup);
+    return functionsModule;
   };
+}
+
+function watchSetup(functions: object, setup: SetupOptions): object {
+  const app: unknown = Reflect.get(functions, 'app');
+  if (typeof app !== 'object' || app == null) return functions;
+  const original: unknown = Reflect.get(app, 'setup');
+  if (typeof original !== 'function') return functions;
+  const recordingSetup = (options: { enableHttpStream?: boolean }) => {
+    if (options.enableHttpStream != null) setup.enableHttpStream = options.enableHttpStream;
+    return Reflect.apply(original, app, [options]);
+  };
+  const appView = new Proxy(app, { get: (target, key) => (key === 'setup' ? recordingSetup : Reflect.get(target, key)) });
+  return new Proxy(functions, { get: (target, key) => (key === 'app' ? appView : Reflect.get(target, key)) });
 }

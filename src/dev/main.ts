@@ -7,10 +7,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { installFunctionsCore, type HttpRegistration } from './functions-core.js';
-import { createLocalHost, ROUTE_PREFIX, type Logger } from './server.js';
-import { loadLocalSettings } from './settings.js';
+import { parseCors } from './cors.js';
+import { createLocalHost, type Logger } from './server.js';
+import { loadLocalSettings, readLocalHostSettings, readRoutePrefix } from './settings.js';
 import { startAzurite } from './azurite.js';
-import { config, developmentStorage, type AppConfig } from '../config.js';
+import { config, ConfigError, developmentStorage, listenSettings, type AppConfig } from '../config.js';
 
 const appRoot = path.resolve(__dirname, '..');
 
@@ -53,12 +54,24 @@ async function main(): Promise<void> {
   const started = performance.now();
   const applied = await loadLocalSettings(path.resolve('local.settings.json'));
   if (applied.length > 0) console.log(`Loaded ${applied.length} settings from local.settings.json`);
-  const settings = config();
+  const hostSettings = await readLocalHostSettings(path.resolve('local.settings.json'));
+  const routePrefix = await readRoutePrefix(path.resolve(appRoot, '../../host.json'));
+  const listen = listenSettings();
+  // PORT (used by tests and scripts) wins over Host.LocalHttpPort, as `func start --port` does.
+  const port = listen.portSet ? listen.port : (hostSettings.localHttpPort ?? listen.port);
+  // Like the Azure host, start even with invalid settings: every route then answers 503 configuration_error.
+  let settings: AppConfig | undefined;
+  try {
+    settings = config();
+  } catch (error: unknown) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${error.message}\nEvery route answers 503 configuration_error until the settings are fixed.`);
+  }
   const log = makeLogger('information');
 
   const children: ChildProcess[] = [];
   process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
-  const storages = [settings.storage, settings.chatStorage];
+  const storages = settings == null ? [] : [settings.storage, settings.chatStorage];
   if (storages.some((storage) => storage.connectionString === developmentStorage)) {
     const azurite = await startAzurite(path.resolve('.azurite'));
     children.push(...azurite.children);
@@ -66,29 +79,33 @@ async function main(): Promise<void> {
   }
 
   const registrations: HttpRegistration[] = [];
-  installFunctionsCore(registrations);
+  const setup = { enableHttpStream: false };
+  installFunctionsCore(registrations, setup);
   await import(pathToFileURL(path.join(appRoot, 'index.js')).href);
   const functionsDir = path.join(appRoot, 'functions');
   for (const file of (await readdir(functionsDir)).filter((name) => name.endsWith('.js')).sort()) {
     await import(pathToFileURL(path.join(functionsDir, file)).href);
   }
 
-  const { server } = createLocalHost(registrations, log);
+  const cors = parseCors(hostSettings.cors, hostSettings.corsCredentials);
+  const { server } = createLocalHost(registrations, log, { routePrefix, cors, enableHttpStream: setup.enableHttpStream });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, resolve);
+    server.listen(port, listen.host, resolve);
   });
   const actualPort = (server.address() as AddressInfo).port;
-  const base = `http://localhost:${actualPort}/${ROUTE_PREFIX}`;
+  const shownHost = listen.host === '0.0.0.0' || listen.host === '::' ? 'localhost' : listen.host;
+  const base = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actualPort}${routePrefix === '' ? '' : `/${routePrefix}`}`;
 
   console.log('\nFunctions:\n');
   for (const registration of registrations) {
     console.log(`        ${registration.name}: [${registration.methods.join(',')}] ${base}/${registration.route}`);
   }
-  console.log(`\nModel: ${describeModel(settings)}`);
+  if (!setup.enableHttpStream) console.log('\napp.setup({ enableHttpStream: true }) is not called: requests and responses are buffered, nothing streams.');
+  if (settings != null) console.log(`\nModel: ${describeModel(settings)}`);
   console.log(`Host started in ${Math.round(performance.now() - started)} ms. Listening on ${base}\n`);
 
-  if (settings.ingestSampleData && settings.search.endpoint == null) {
+  if (settings?.ingestSampleData === true && settings.search.endpoint == null) {
     // In the background, after the host listens: the sample corpus must not delay start-up.
     void ingestSampleData(path.resolve(appRoot, '../../data'));
   }

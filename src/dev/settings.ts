@@ -29,3 +29,41 @@ export async function loadLocalSettings(file: string, env: NodeJS.ProcessEnv = p
   }
   return applied;
 }
+
+/** The `Host` section of local.settings.json that Core Tools honours: port and CORS. */
+export interface LocalHostSettings {
+  localHttpPort?: number;
+  cors?: unknown;
+  corsCredentials?: unknown;
+}
+
+export async function readLocalHostSettings(file: string): Promise<LocalHostSettings> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
+  } catch {
+    return {};
+  }
+  const host = typeof parsed === 'object' && parsed != null && 'Host' in parsed ? parsed.Host : undefined;
+  if (typeof host !== 'object' || host == null) return {};
+  const port = 'LocalHttpPort' in host ? Number(host.LocalHttpPort) : undefined;
+  return {
+    localHttpPort: port != null && Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined,
+    cors: 'CORS' in host ? host.CORS : undefined,
+    corsCredentials: 'CORSCredentials' in host ? host.CORSCredentials : undefined,
+  };
+}
+
+/** `extensions.http.routePrefix` from host.json (default `api`, as the Functions host). */
+export async function readRoutePrefix(file: string): Promise<string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
+  } catch {
+    return 'api';
+  }
+  const extensions = typeof parsed === 'object' && parsed != null && 'extensions' in parsed ? parsed.extensions : undefined;
+  const http = typeof extensions === 'object' && extensions != null && 'http' in extensions ? extensions.http : undefined;
+  const prefix = typeof http === 'object' && http != null && 'routePrefix' in http ? http.routePrefix : undefined;
+  return typeof prefix === 'string' ? prefix : 'api';
+}

@@ -1,10 +1,10 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
-import { readJson, validate } from '../http/body.js';
-import { describeRoute, modelCallResponses } from '../http/openapi.js';
-import { withErrors } from '../http/respond.js';
+import { modelCallResponses } from '../http/openapi.js';
+import { defineRoute, jsonBody, registerRoutes } from '../http/route.js';
+import { completionDone, sseEventsSchema } from '../http/stream-schemas.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
 import { completionEvents } from '../model/completion.js';
 import type { CompletionRequest } from '../model/types.js';
@@ -21,6 +21,12 @@ export const whoisParams = z.object({
 /** The seed's whois keeps answers short. */
 export const WHOIS_MAX_TOKENS = 100;
 
+/** 200 of ask and whois: the trimmed answer, or SSE when the client sends Accept: text/event-stream. */
+const answered = {
+  description: 'The answer as text/plain, or Server-Sent Events with Accept: text/event-stream',
+  content: { 'text/plain': z.string(), 'text/event-stream': sseEventsSchema(completionDone) },
+};
+
 /** Answers one completion as plain text, or as Server-Sent Events when the client asks for them. */
 async function respondWithCompletion(
   request: HttpRequest,
@@ -36,39 +42,36 @@ async function respondWithCompletion(
   return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: answer.content.trim() };
 }
 
-export async function ask(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { prompt } = await readJson(request, askBody, { limit: config().maxBodyBytes });
-  return respondWithCompletion(request, context, {
-    messages: [{ role: 'user', content: prompt }],
-    maxTokens: config().maxOutputTokens,
-    signal: abortSignalOf(request),
-  });
-}
-
-export async function whois(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { name } = validate(whoisParams, request.params, 'path');
-  return respondWithCompletion(request, context, {
-    messages: [{ role: 'user', content: `Who is ${name}?` }],
-    maxTokens: WHOIS_MAX_TOKENS,
-    signal: abortSignalOf(request),
-  });
-}
-
-app.http('ask', { route: 'ask', methods: ['POST'], authLevel: 'function', handler: withErrors(ask) });
-app.http('whois', { route: 'whois/{name}', methods: ['GET'], authLevel: 'function', handler: withErrors(whois) });
-
-const modelResponses = { 400: 'invalid request', ...modelCallResponses };
-describeRoute({
+export const askRoute = defineRoute({
+  name: 'ask',
   method: 'POST',
-  path: '/ask',
+  route: 'ask',
+  tags: ['completions'],
   summary: 'One-shot completion of a prompt (text/plain, or SSE with Accept: text/event-stream)',
-  body: askBody,
-  responses: { 200: 'the answer', 413: 'body too large', ...modelResponses },
+  body: jsonBody(askBody),
+  responses: { 200: answered, 413: 'payload_too_large: body over MAX_BODY_BYTES', ...modelCallResponses },
+  handler: ({ body, request, context }) =>
+    respondWithCompletion(request, context, {
+      messages: [{ role: 'user', content: body.prompt }],
+      maxTokens: config().maxOutputTokens,
+      signal: abortSignalOf(request),
+    }),
 });
-describeRoute({
+
+export const whoisRoute = defineRoute({
+  name: 'whois',
   method: 'GET',
-  path: '/whois/{name}',
-  summary: 'Who is {name}? in at most 100 tokens',
+  route: 'whois/{name}',
+  tags: ['completions'],
+  summary: 'Who is {name}? in at most 100 tokens (text/plain, or SSE with Accept: text/event-stream)',
   params: whoisParams,
-  responses: { 200: 'the answer', ...modelResponses },
+  responses: { 200: answered, ...modelCallResponses },
+  handler: ({ params, request, context }) =>
+    respondWithCompletion(request, context, {
+      messages: [{ role: 'user', content: `Who is ${params.name}?` }],
+      maxTokens: WHOIS_MAX_TOKENS,
+      signal: abortSignalOf(request),
+    }),
 });
+
+registerRoutes([askRoute, whoisRoute]);

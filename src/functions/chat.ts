@@ -1,12 +1,13 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { config, type AppConfig } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { readBytes, readJson } from '../http/body.js';
 import { invalidRequest } from '../errors/index.js';
 import { callerIdentity } from '../http/identity.js';
-import { describeRoute, modelCallResponses } from '../http/openapi.js';
-import { withErrors } from '../http/respond.js';
+import { modelCallResponses } from '../http/openapi.js';
+import { defineRoute, handlerBody, registerRoutes } from '../http/route.js';
+import { errorEventData } from '../http/stream-schemas.js';
 import { ndjsonHeaders, ndjsonLines, primed } from '../http/streams.js';
 import { chatWithData, chatWithDataStream, planRetrieval, type RagDependencies } from '../rag/approach.js';
 import { chatRequestBody, readMultipart, toRagRequest, type RagRequest } from '../rag/request.js';
@@ -52,40 +53,89 @@ async function dependencies(request: HttpRequest): Promise<RagDependencies> {
   };
 }
 
-export async function chat(request: HttpRequest): Promise<HttpResponseInit> {
-  const ragRequest = await readChatRequest(request);
-  const deps = await dependencies(request);
-  const plan = planRetrieval(ragRequest, deps.settings);
-  return { status: 200, jsonBody: await chatWithData(ragRequest, plan, deps) };
-}
+const thought = z.object({ title: z.string(), description: z.unknown(), props: z.record(z.string(), z.unknown()).optional() });
+const dataPoints = z.object({ text: z.array(z.string()), citations: z.array(z.string()) });
+const sessionState = z.unknown().describe('the request\'s session_state (or sessionState, in the spelling the client used), echoed');
 
-export async function chatStream(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const ragRequest = await readChatRequest(request);
-  const deps = await dependencies(request);
-  const plan = planRetrieval(ragRequest, deps.settings);
-  const events = await primed(chatWithDataStream(ragRequest, plan, deps));
-  return { status: 200, headers: ndjsonHeaders, body: ndjsonLines(events, context) };
-}
+/** POST /api/chat (Microsoft AI Chat Protocol completion, API.md). */
+export const chatCompletionSchema = z.looseObject({
+  message: z.object({ role: z.literal('assistant'), content: z.string() }),
+  context: z.object({
+    data_points: dataPoints,
+    thoughts: z.array(thought),
+    followup_questions: z.array(z.string()).nullable(),
+  }),
+  session_state: sessionState.optional(),
+});
 
-app.http('chat', { route: 'chat', methods: ['POST'], authLevel: 'function', handler: withErrors(chat) });
-app.http('chatStream', { route: 'chat/stream', methods: ['POST'], authLevel: 'function', handler: withErrors(chatStream) });
+/** One line of POST /api/chat/stream: context first, content deltas, the final line, or an error. */
+export const chatStreamLineSchema = z
+  .union([
+    z.looseObject({
+      delta: z.object({ role: z.literal('assistant') }),
+      context: z.object({ data_points: dataPoints, thoughts: z.array(thought) }),
+      session_state: sessionState.optional(),
+    }).describe('first line: the sources and thoughts'),
+    z.object({ delta: z.object({ content: z.string() }) }).describe('a content delta'),
+    z.object({
+      delta: z.object({ role: z.literal('assistant') }),
+      context: z.object({ followup_questions: z.array(z.string()).nullable(), thoughts: z.array(thought) }),
+    }).describe('last line: follow-up questions and thoughts with usage'),
+    errorEventData.describe('a failure after the stream started'),
+  ])
+  .meta({ description: 'application/x-ndjson: one of these JSON objects per line' });
+
+/** The body is JSON or multipart (a `json` part and image files), read by `readChatRequest`. */
+const chatBody = handlerBody({
+  'application/json': chatRequestBody,
+  'multipart/form-data': z.object({
+    json: z.string().describe('the chat request as JSON'),
+  }).catchall(z.string().describe('image files named messages[i].files[j]')),
+});
 
 const responses = {
-  400: 'invalid request (bad JSON, field, image or override)',
-  413: 'body, message or image too large',
   ...modelCallResponses,
+  400: 'invalid_request (bad JSON, field, image or override), content_filter or context_length_exceeded',
+  413: 'payload_too_large: body, message or image too large',
+  502: 'model_error or search_error',
+  503: 'model_not_configured, configuration_error, model_auth_failed or storage_unavailable',
 };
-describeRoute({
+const tags = ['chat-with-data'];
+
+export const chatRoute = defineRoute({
+  name: 'chat',
   method: 'POST',
-  path: '/chat',
+  route: 'chat',
+  tags,
   summary: 'Chat with your documents (Microsoft AI Chat Protocol): answer with citations, thoughts and follow-ups',
-  body: chatRequestBody,
-  responses: { 200: 'AI Chat Protocol completion', ...responses },
+  body: chatBody,
+  responses: { 200: { description: 'AI Chat Protocol completion', content: { 'application/json': chatCompletionSchema } }, ...responses },
+  handler: async ({ request }) => {
+    const ragRequest = await readChatRequest(request);
+    const deps = await dependencies(request);
+    const plan = planRetrieval(ragRequest, deps.settings);
+    return { status: 200, jsonBody: await chatWithData(ragRequest, plan, deps) };
+  },
 });
-describeRoute({
+
+export const chatStreamRoute = defineRoute({
+  name: 'chatStream',
   method: 'POST',
-  path: '/chat/stream',
+  route: 'chat/stream',
+  tags,
   summary: 'The same as /chat, streamed as application/x-ndjson lines',
-  body: chatRequestBody,
-  responses: { 200: 'NDJSON stream of AI Chat Protocol deltas', ...responses },
+  body: chatBody,
+  responses: {
+    200: { description: 'NDJSON stream of AI Chat Protocol deltas', content: { 'application/x-ndjson': chatStreamLineSchema } },
+    ...responses,
+  },
+  handler: async ({ request, context }) => {
+    const ragRequest = await readChatRequest(request);
+    const deps = await dependencies(request);
+    const plan = planRetrieval(ragRequest, deps.settings);
+    const events = await primed(chatWithDataStream(ragRequest, plan, deps));
+    return { status: 200, headers: ndjsonHeaders, body: ndjsonLines(events, context) };
+  },
 });
+
+registerRoutes([chatRoute, chatStreamRoute]);

@@ -1,12 +1,12 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { invalidRequest, notFound } from '../errors/index.js';
 import { callerIdentity } from '../http/identity.js';
-import { readJson, validate } from '../http/body.js';
-import { describeRoute } from '../http/openapi.js';
-import { withErrors } from '../http/respond.js';
+import { modelCallResponses } from '../http/openapi.js';
+import { defineRoute, jsonBody, registerRoutes } from '../http/route.js';
+import { completionDone, sseEventsSchema, usageSchema } from '../http/stream-schemas.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
 import { createChat, deleteChat, readMessages, readState, sweep } from '../chats/store.js';
 import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, type TurnDependencies } from '../chats/turn.js';
@@ -81,98 +81,131 @@ function turnDependencies(table: TurnDependencies['table']): TurnDependencies {
   return { table, model: modelClient, limits: { historyTokens, maxOutputTokens, modelContextTokens } };
 }
 
-export async function putChat(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { chatId } = validate(chatParams, request.params, 'path');
-  const { instructions } = await readJson(request, createChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
-  const systemMessage = instructions === undefined ? DEFAULT_INSTRUCTIONS : instructions?.trim() ? instructions : null;
-  const table = await chatTable();
-  await requireVisible(request, table, chatId);
-  await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid);
-  // A reset leaves the old generation's rows unreachable; removing them is housekeeping, not part of the reset.
-  await sweep(table, chatId).catch((error: unknown) => context.warn(`Sweeping old messages of chat ${chatId} failed:`, error));
-  return { status: 202, jsonBody: { chatId } };
-}
+/** GET /api/chats/{chatId} (API.md; compatible with the OpenAI extension's assistant state). */
+export const chatStateSchema = z.object({
+  id: z.string(),
+  exists: z.boolean(),
+  createdAt: z.iso.datetime().nullable(),
+  lastUpdatedAt: z.iso.datetime().nullable(),
+  totalMessages: z.number().int(),
+  totalTokens: z.number().int(),
+  recentMessages: z.array(
+    z.object({
+      role: z.enum(['system', 'user', 'assistant', 'tool']),
+      content: z.string(),
+      toolCalls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })),
+    }),
+  ),
+  usage: usageSchema,
+});
 
-export async function postChat(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { chatId } = validate(chatParams, request.params, 'path');
-  const query = validate(postChatQuery, Object.fromEntries(request.query), 'query');
-  const body = await readJson(request, postChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
-  const message = body.message ?? query.message;
-  if (message == null) throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL.');
-  const turn = { chatId, message, signal: abortSignalOf(request) };
-  const table = await chatTable();
-  await requireVisible(request, table, chatId);
-  const dependencies = turnDependencies(table);
-  if (wantsEventStream(request.headers.get('accept'))) {
-    const events = await primed(chatTurnEvents(dependencies, turn));
-    return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(events, context) };
-  }
-  const outcome = await chatTurn(dependencies, turn);
-  return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: outcome.reply };
-}
-
-export async function getChat(request: HttpRequest): Promise<HttpResponseInit> {
-  const { chatId } = validate(chatParams, request.params, 'path');
-  const { timestampUTC } = validate(chatStateQuery, Object.fromEntries(request.query), 'query');
-  const table = await chatTable();
-  const state = await visibleState(request, table, chatId);
-  const messages = state == null ? [] : await readMessages(table, state, timestampUTC);
-  return { status: 200, jsonBody: chatStateView(chatId, state, messages) };
-}
-
-export async function removeChat(request: HttpRequest): Promise<HttpResponseInit> {
-  const { chatId } = validate(chatParams, request.params, 'path');
-  const table = await chatTable();
-  await requireVisible(request, table, chatId);
-  if (!(await deleteChat(table, chatId))) throw notFound(`Chat "${chatId}" does not exist.`);
-  return { status: 204 };
-}
+const turnDone = completionDone
+  .extend({ stored: z.boolean(), state: chatStateSchema })
+  .describe('event: done (stored: false when the reply could not be stored; the chat is unchanged)');
 
 const route = 'chats/{chatId}';
-app.http('createChat', { route, methods: ['PUT'], authLevel: 'function', handler: withErrors(putChat) });
-app.http('postChat', { route, methods: ['POST'], authLevel: 'function', handler: withErrors(postChat) });
-app.http('getChatState', { route, methods: ['GET'], authLevel: 'function', handler: withErrors(getChat) });
-app.http('deleteChat', { route, methods: ['DELETE'], authLevel: 'function', handler: withErrors(removeChat) });
+const tags = ['chats'];
+const storageErrors = {
+  400: 'invalid_request: invalid chat id or body',
+  503: 'storage_unavailable, storage_auth_failed or configuration_error',
+};
 
-const path = '/chats/{chatId}';
-const storageResponses = { 400: 'invalid chat id or request', 503: 'storage unavailable' };
-describeRoute({
+export const createChatRoute = defineRoute({
+  name: 'createChat',
   method: 'PUT',
-  path,
+  route,
+  tags,
   summary: 'Create a chat, or reset an existing one (instructions: missing = default system message, null/blank = none)',
   params: chatParams,
-  body: createChatBody,
-  responses: { 202: '{"chatId"}', 413: 'body too large', ...storageResponses },
+  body: jsonBody(createChatBody, { whenEmpty: {} }),
+  responses: {
+    202: { description: 'Created or reset', content: { 'application/json': z.object({ chatId: z.string() }) } },
+    404: 'not_found: the chat belongs to another caller (TRUST_CLIENT_PRINCIPAL)',
+    413: 'payload_too_large: body over MAX_BODY_BYTES',
+    ...storageErrors,
+  },
+  handler: async ({ params: { chatId }, body: { instructions }, request, context }) => {
+    const systemMessage = instructions === undefined ? DEFAULT_INSTRUCTIONS : instructions?.trim() ? instructions : null;
+    const table = await chatTable();
+    await requireVisible(request, table, chatId);
+    await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid);
+    // A reset leaves the old generation's rows unreachable; removing them is housekeeping, not part of the reset.
+    await sweep(table, chatId).catch((error: unknown) => context.warn(`Sweeping old messages of chat ${chatId} failed:`, error));
+    return { status: 202, jsonBody: { chatId } };
+  },
 });
-describeRoute({
+
+export const postChatRoute = defineRoute({
+  name: 'postChat',
   method: 'POST',
-  path,
+  route,
+  tags,
   summary: 'One chat turn: the reply as text/plain, or SSE with Accept: text/event-stream (done event carries the state)',
   params: chatParams,
   query: postChatQuery,
-  body: postChatBody,
+  body: jsonBody(postChatBody, { whenEmpty: {} }),
   responses: {
-    200: 'the reply',
-    404: 'unknown chat',
-    413: 'message too large',
-    429: 'model throttled',
-    502: 'model failed',
-    504: 'model timed out',
-    ...storageResponses,
+    200: {
+      description: 'The reply (text/plain), or the SSE stream of the turn',
+      headers: ['x-chat-stored'],
+      content: { 'text/plain': z.string(), 'text/event-stream': sseEventsSchema(turnDone) },
+    },
+    404: 'not_found: unknown chat',
+    413: 'payload_too_large: message over its limit, or body over MAX_BODY_BYTES',
+    ...modelCallResponses,
+    400: 'invalid_request (no message, bad chat id), content_filter or context_length_exceeded',
+    503: 'storage_unavailable, storage_auth_failed, model_not_configured, configuration_error or model_auth_failed',
+  },
+  handler: async ({ params: { chatId }, query, body, request, context }) => {
+    const message = body.message ?? query.message;
+    if (message == null) throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL.');
+    const turn = { chatId, message, signal: abortSignalOf(request) };
+    const table = await chatTable();
+    await requireVisible(request, table, chatId);
+    const dependencies = turnDependencies(table);
+    if (wantsEventStream(request.headers.get('accept'))) {
+      const events = await primed(chatTurnEvents(dependencies, turn));
+      return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(events, context) };
+    }
+    const outcome = await chatTurn(dependencies, turn);
+    return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: outcome.reply };
   },
 });
-describeRoute({
+
+export const getChatRoute = defineRoute({
+  name: 'getChatState',
   method: 'GET',
-  path,
+  route,
+  tags,
   summary: 'Chat state (OpenAI extension compatible); messages strictly after timestampUTC',
   params: chatParams,
   query: chatStateQuery,
-  responses: { 200: 'the state (exists:false for unknown chats)', ...storageResponses },
+  responses: {
+    200: { description: 'The state; exists: false for an unknown chat', content: { 'application/json': chatStateSchema } },
+    ...storageErrors,
+  },
+  handler: async ({ params: { chatId }, query: { timestampUTC }, request }) => {
+    const table = await chatTable();
+    const state = await visibleState(request, table, chatId);
+    const messages = state == null ? [] : await readMessages(table, state, timestampUTC);
+    return { status: 200, jsonBody: chatStateView(chatId, state, messages) };
+  },
 });
-describeRoute({
+
+export const deleteChatRoute = defineRoute({
+  name: 'deleteChat',
   method: 'DELETE',
-  path,
+  route,
+  tags,
   summary: 'Delete a chat and all its messages',
   params: chatParams,
-  responses: { 204: 'deleted', 404: 'unknown chat', ...storageResponses },
+  responses: { 204: { description: 'Deleted' }, 404: 'not_found: unknown chat', ...storageErrors },
+  handler: async ({ params: { chatId }, request }) => {
+    const table = await chatTable();
+    await requireVisible(request, table, chatId);
+    if (!(await deleteChat(table, chatId))) throw notFound(`Chat "${chatId}" does not exist.`);
+    return { status: 204 };
+  },
 });
+
+registerRoutes([createChatRoute, postChatRoute, getChatRoute, deleteChatRoute]);

@@ -1,10 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../config.js';
 import { readBytes, validate } from '../http/body.js';
 import { invalidRequest } from '../errors/index.js';
-import { describeRoute } from '../http/openapi.js';
-import { withErrors } from '../http/respond.js';
+import { defineRoute, handlerBody, registerRoutes } from '../http/route.js';
 import { supportedTypes } from '../ingest/loaders.js';
 import { deleteDocument, documentCategory, documentName, ingestDocument, listDocuments, type IngestInput } from '../ingest/pipeline.js';
 import { contentStore, ingestDependencies } from '../services.js';
@@ -34,34 +33,77 @@ async function readUpload(request: HttpRequest, query: z.infer<typeof uploadQuer
   return { name: query.name, bytes: await readBytes(request, limit), contentType, category: query.category };
 }
 
-export async function uploadDocument(request: HttpRequest): Promise<HttpResponseInit> {
-  const query = validate(uploadQuery, Object.fromEntries(request.query), 'query');
-  const upload = await readUpload(request, query);
-  const result = await ingestDocument(upload, await ingestDependencies());
-  return { status: 201, jsonBody: { name: result.name, chunks: result.chunks, pages: result.pages } };
-}
+export const documentInfoSchema = z.object({
+  name: z.string(),
+  chunks: z.number().int(),
+  pages: z.number().int(),
+  contentType: z.string(),
+  size: z.number().int(),
+  indexedAt: z.iso.datetime(),
+  category: z.string().optional(),
+});
 
-export async function getDocuments(_request: HttpRequest): Promise<HttpResponseInit> {
-  return { status: 200, jsonBody: await listDocuments(await contentStore()) };
-}
+const tags = ['documents'];
+const storageErrors = { 503: 'storage_unavailable, storage_auth_failed or configuration_error' };
 
-export async function removeDocument(request: HttpRequest): Promise<HttpResponseInit> {
-  const { name } = validate(documentParams, request.params, 'path');
-  await deleteDocument(name, await ingestDependencies());
-  return { status: 204 };
-}
-
-app.http('uploadDocument', { route: 'documents', methods: ['POST'], authLevel: 'function', handler: withErrors(uploadDocument) });
-app.http('listDocuments', { route: 'documents', methods: ['GET'], authLevel: 'function', handler: withErrors(getDocuments) });
-app.http('deleteDocument', { route: 'documents/{name}', methods: ['DELETE'], authLevel: 'function', handler: withErrors(removeDocument) });
-
-describeRoute({
+export const uploadDocumentRoute = defineRoute({
+  name: 'uploadDocument',
   method: 'POST',
-  path: '/documents',
+  route: 'documents',
+  tags,
   summary: 'Store, split, embed (when configured) and index a document; re-posting a name replaces it',
   query: uploadQuery,
-  rawBody: [...supportedTypes, 'multipart/form-data'],
-  responses: { 201: '{name, chunks, pages}', 400: 'missing name, corrupt or empty file', 413: 'over MAX_DOCUMENT_BYTES', 415: 'unsupported type', 503: 'storage unavailable' },
+  body: handlerBody({
+    ...Object.fromEntries(supportedTypes.map((type) => [type, 'binary' as const])),
+    'multipart/form-data': z.object({ file: z.string().describe('the document (its file name names it unless ?name= does)') }),
+  }),
+  responses: {
+    201: {
+      description: 'Stored and indexed',
+      content: { 'application/json': z.object({ name: z.string(), chunks: z.number().int(), pages: z.number().int() }) },
+    },
+    400: 'invalid_request: missing or invalid name, corrupt or empty file',
+    413: 'payload_too_large: over MAX_DOCUMENT_BYTES, or too many pages or too much text',
+    415: 'unsupported_media_type: a type that cannot be ingested',
+    429: 'rate_limited: the embedding model or the search service throttled us',
+    502: 'model_error or search_error: embedding or indexing failed',
+    ...storageErrors,
+  },
+  handler: async ({ query, request }) => {
+    const upload = await readUpload(request, query);
+    const result = await ingestDocument(upload, await ingestDependencies());
+    return { status: 201, jsonBody: { name: result.name, chunks: result.chunks, pages: result.pages } };
+  },
 });
-describeRoute({ method: 'GET', path: '/documents', summary: 'Indexed documents: name, chunks, pages, contentType, size, indexedAt', responses: { 200: 'the catalogue' } });
-describeRoute({ method: 'DELETE', path: '/documents/{name}', summary: 'Remove a document and its chunks', params: documentParams, responses: { 204: 'deleted', 404: 'unknown document' } });
+
+export const listDocumentsRoute = defineRoute({
+  name: 'listDocuments',
+  method: 'GET',
+  route: 'documents',
+  tags,
+  summary: 'Indexed documents: name, chunks, pages, contentType, size, indexedAt',
+  responses: { 200: { description: 'The catalogue', content: { 'application/json': z.array(documentInfoSchema) } }, ...storageErrors },
+  handler: async () => ({ status: 200, jsonBody: await listDocuments(await contentStore()) }),
+});
+
+export const deleteDocumentRoute = defineRoute({
+  name: 'deleteDocument',
+  method: 'DELETE',
+  route: 'documents/{name}',
+  tags,
+  summary: 'Remove a document and its chunks',
+  params: documentParams,
+  responses: {
+    204: { description: 'Deleted' },
+    400: 'invalid_request: not a valid document name',
+    404: 'not_found: unknown document',
+    502: 'search_error: removing its chunks failed',
+    ...storageErrors,
+  },
+  handler: async ({ params: { name } }) => {
+    await deleteDocument(name, await ingestDependencies());
+    return { status: 204 };
+  },
+});
+
+registerRoutes([uploadDocumentRoute, listDocumentsRoute, deleteDocumentRoute]);

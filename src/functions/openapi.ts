@@ -1,12 +1,17 @@
-import { app, type HttpResponseInit } from '@azure/functions';
-import { describeRoute, openApiDocument } from '../http/openapi.js';
-import { withErrors } from '../http/respond.js';
+import { z } from 'zod';
+import { openApiDocument } from '../http/openapi.js';
+import { defineRoute, registerRoutes } from '../http/route.js';
+import { routeTable } from '../route-table.js';
 import { appVersion } from '../version.js';
 
-export async function openapi(): Promise<HttpResponseInit> {
-  return { status: 200, jsonBody: openApiDocument(appVersion) };
-}
+export const openApiRoute = defineRoute({
+  name: 'openapi',
+  method: 'GET',
+  route: 'openapi.json',
+  tags: ['operations'],
+  summary: 'This OpenAPI 3.1 document',
+  responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': z.record(z.string(), z.unknown()) } } },
+  handler: async () => ({ status: 200, jsonBody: openApiDocument(appVersion, routeTable()) }),
+});
 
-app.http('openapi', { route: 'openapi.json', methods: ['GET'], authLevel: 'function', handler: withErrors(openapi) });
-
-describeRoute({ method: 'GET', path: '/openapi.json', summary: 'This OpenAPI document', responses: { 200: 'OpenAPI 3.1' } });
+registerRoutes([openApiRoute]);

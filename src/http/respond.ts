@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { AppError, type ErrorBody } from '../errors/index.js';
+import { ConfigError } from '../config.js';
+import { AppError, configurationError, type ErrorBody } from '../errors/index.js';
 import { redactSecrets } from './redact.js';
 
 /** Wraps a handler so every failure becomes the JSON error of API.md, in exactly one place. */
@@ -20,6 +21,8 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
 
 /** Known errors pass through; anything else is logged with context and answered as a generic 500. */
 export function toAppError(error: unknown, context: InvocationContext): AppError {
+  // In Azure nothing checks settings before the first request: every route says which setting is wrong.
+  if (error instanceof ConfigError) error = configurationError(`${error.message}. Fix the app settings (local.settings.json locally) and restart.`, error);
   if (error instanceof AppError) {
     if (error.status >= 500) context.warn(redactSecrets(`${error.code}: ${error.message}${describeCause(error.cause)}`));
     return error;

@@ -46,6 +46,25 @@ export function compileRoute<T>(template: string, value: T): CompiledRoute<T> {
   return { template: trimmed, pattern: new RegExp(`^${source}/?$`, 'i'), names, rank, value };
 }
 
+/**
+ * Decodes a route value as ASP.NET Core (Kestrel) does: every escape except `%2F`, which stays encoded so a
+ * value can never gain a path separator. Broken escapes throw.
+ */
+export function decodeRouteValue(raw: string): string {
+  return raw.split(/%2F/i).map(decodeURIComponent).join('%2F');
+}
+
+/**
+ * The order the Azure Functions host tries routes in: the order it registers them, which is by function name,
+ * not ASP.NET Core's template precedence (azure-functions-host#9876, azure-webjobs-sdk-extensions#842). The local
+ * host does the same, so an ambiguous pair of routes misbehaves locally exactly as in Azure.
+ */
+export function byFunctionName<T extends { name: string }>(a: CompiledRoute<T>, b: CompiledRoute<T>): number {
+  const left = a.value.name.toLowerCase();
+  const right = b.value.name.toLowerCase();
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
 export type RouteMatch<T> = { route: CompiledRoute<T>; params: Record<string, string> };
 
 /** Returns every route whose template matches `path` (no leading `/api/`), best first. */
@@ -58,7 +77,7 @@ export function matchRoutes<T>(routes: CompiledRoute<T>[], path: string): RouteM
     const params: Record<string, string> = {};
     route.names.forEach((name, index) => {
       const raw = found[index + 1];
-      if (raw != null && raw !== '') params[name] = decodeURIComponent(raw);
+      if (raw != null && raw !== '') params[name] = decodeRouteValue(raw);
     });
     matches.push({ route, params });
   }
