@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { validate } from '../http/body.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors/index.js';
 import { describeRoute } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { assetHeaders, namedAsset, pageAsset } from '../playground/assets.js';
