@@ -9,6 +9,7 @@ import './functions/documents.js';
 import './functions/content.js';
 import './functions/health.js';
 import './functions/openapi.js';
+import './functions/playground.js';
 import './functions/not-found.js';
 import { declaredRoutes, type RouteDefinition } from './http/route.js';
 

@@ -31,6 +31,8 @@ export const notFoundRoute = defineRoute({
   method: 'GET',
   methods: [...methods],
   route: '{*path}',
+  // Anonymous, so an unknown route is a JSON 404 with or without a key (with 'function' Azure would answer 401).
+  authLevel: 'anonymous',
   hidden: true,
   summary: 'Unknown route: JSON 404',
   // The rest of the path after the route prefix, as the host matched it.

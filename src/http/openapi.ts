@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errorCodes } from '../errors/index.js';
-import { commonErrors, declaredRoutes, type DocumentedHeader, type RouteDefinition } from './route.js';
+import { commonErrors, declaredRoutes, type DocumentedHeader, type ResponseSpec, type RouteDefinition, type SuccessResponse } from './route.js';
 
 // The OpenAPI 3.1 document, rendered from the route table (http/route.ts): the very schemas that validate
 // requests, and the response schemas each route declares. GET /api/openapi.json serves it; `npm test` lints it
@@ -79,8 +79,11 @@ function requestBody(route: RouteDefinition): Record<string, unknown> | undefine
   };
 }
 
+/** In Azure the host itself refuses a function-level call without a valid key, before any code of ours runs. */
+const missingKey: SuccessResponse = { description: 'Azure only: no valid function key (x-functions-key or ?code=); the host answers, with an empty body' };
+
 function responses(route: RouteDefinition): Record<string, unknown> {
-  const all = { ...commonErrors, ...route.responses };
+  const all: Record<string, ResponseSpec> = { ...commonErrors, ...(route.authLevel === 'anonymous' ? {} : { 401: missingKey }), ...route.responses };
   return Object.fromEntries(
     Object.entries(all).map(([status, spec]) => {
       if (typeof spec === 'string') {
@@ -104,6 +107,8 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     summary: route.summary,
     ...(route.description == null ? {} : { description: route.description }),
     tags: route.tags ?? [],
+    // authLevel anonymous: no function key, even in Azure.
+    ...(route.authLevel === 'anonymous' ? { security: [] } : {}),
     ...(parameterList.length === 0 ? {} : { parameters: parameterList }),
     ...(body == null ? {} : { requestBody: body }),
     responses: responses(route),
@@ -116,9 +121,10 @@ const tagDescriptions: Record<string, string> = {
   'chat-with-data': 'Chat with your documents (Microsoft AI Chat Protocol)',
   documents: 'Documents: upload, list, delete, and the source files behind citations',
   operations: 'Health and this document',
+  playground: 'A browser page to try the API',
 };
 
-export function openApiDocument(version: string, routes: readonly RouteDefinition[] = declaredRoutes()): Record<string, unknown> {
+export function openApiDocument(version: string, routes: readonly RouteDefinition[] = declaredRoutes()): { paths: Record<string, Record<string, unknown>>; [key: string]: unknown } {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     if (route.hidden === true) continue;
@@ -132,7 +138,8 @@ export function openApiDocument(version: string, routes: readonly RouteDefinitio
       version,
       description: 'Azure Functions app: OpenAI-style ask, stateful chats on Table Storage and chat with your data. See docs/api.md.',
     },
-    servers: [{ url: 'http://localhost:7071/api', description: 'local host (npm start) or Core Tools' }],
+    // Relative: the same document describes http://localhost:7071/api and https://<app>.azurewebsites.net/api.
+    servers: [{ url: '/api', description: 'this app (http://localhost:7071/api locally)' }],
     tags: Object.entries(tagDescriptions).filter(([name]) => used.has(name)).map(([name, description]) => ({ name, description })),
     components: {
       securitySchemes: {
