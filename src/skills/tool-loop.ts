@@ -60,9 +60,6 @@ export interface ToolLoopInput {
 /** Tool results shown in SSE events only when they are this small: events carry names and ids, not data. */
 const SMALL_RESULT_CHARS = 200;
 
-/** Models this process found to refuse tools (logged once each); their turns answer without tools. */
-const withoutToolSupport = new Set<string>();
-
 /** A 400 whose reason is about tools: the server or model cannot do function calling (Ollama, vLLM without a parser). */
 function refusesTools(error: unknown): boolean {
   const cause: unknown = error instanceof Error ? error.cause : undefined;
@@ -110,17 +107,13 @@ async function* callModel(
 
 /** Calls the model, and once without tools when the model says it has no tool support. */
 async function* callWithTools(input: ToolLoopInput, request: CompletionRequest, sources: string[] | undefined): AsyncGenerator<LoopEvent, Completion> {
-  const model = input.model.chatModel;
-  if (request.tools == null || withoutToolSupport.has(model)) {
-    const { tools: _tools, toolChoice: _choice, ...plain } = request;
-    return yield* callModel(input, plain, sources);
-  }
+  if (request.tools == null) return yield* callModel(input, request, sources);
   try {
     return yield* callModel(input, request, sources);
   } catch (error: unknown) {
+    // Not remembered per process: the deployment behind a name can change (Ollama pulls a new template).
     if (!refusesTools(error)) throw error;
-    withoutToolSupport.add(model);
-    input.run.log(`Model "${model}" does not support tools; this and later turns answer without them.`);
+    input.run.log(`Model "${input.model.chatModel}" does not support tools; this turn answers without them.`);
     const { tools: _tools, toolChoice: _choice, ...plain } = request;
     return yield* callModel(input, plain, sources);
   }
