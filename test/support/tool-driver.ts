@@ -5,6 +5,8 @@
 //   "Add a new todo item: Buy milk"          → todo_add {"title": "Buy milk"} (the extension's sample)
 //   "What is on my todo list?"               → todo_list {}
 //   "Search the documents for dental care"   → search_documents {"query": "dental care"}
+//   any other question ending in "?"         → search_documents with the question, when it is on offer
+//   "What is the weather in Seattle?"        → get_weather {"city": "Seattle"} (a client tool in examples)
 //   "call NAME({...json...})", several times → those calls, all in one message (parallel calls); unknown
 //                                              names and invalid arguments are sent as written
 //   "... loop forever"                       → calls its first call again every round, even when told
@@ -56,6 +58,9 @@ export function callsFor(message: string, tools: string[]): DrivenCall[] {
   if (/todo list/i.test(message) && tools.includes('todo_list')) return [{ name: 'todo_list', arguments: '{}' }];
   const search = /search the documents for (.+?)[.?]?$/i.exec(message);
   if (search != null && tools.includes('search_documents')) return [{ name: 'search_documents', arguments: JSON.stringify({ query: search[1]!.trim() }) }];
+  const weather = /weather in ([A-Za-z][A-Za-z .'-]*?)[.?!]*$/i.exec(message);
+  if (weather != null && tools.includes('get_weather')) return [{ name: 'get_weather', arguments: JSON.stringify({ city: weather[1]!.trim() }) }];
+  if (message.trim().endsWith('?') && tools.includes('search_documents')) return [{ name: 'search_documents', arguments: JSON.stringify({ query: message.trim() }) }];
   return [];
 }
 
