@@ -181,6 +181,7 @@ export function initChats(): void {
     const form = el('form', { class: 'tool-form' });
     const outputs = calls.map((call, index) => {
       const field = el('textarea', { id: `tool-output-${call.id}-${index}`, rows: '2', required: '' });
+      submitOnCtrlEnter(field);
       form.append(
         el('p', {}, 'The model called the client tool ', el('strong', {}, call.name), ' with'),
         el('pre', {}, call.arguments),
