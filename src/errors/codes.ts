@@ -9,6 +9,7 @@ export const errorStatuses = {
   method_not_allowed: 405,
   request_timeout: 408,
   tool_outputs_required: 409,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -1,4 +1,4 @@
-import type { HttpRequest } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
@@ -9,10 +9,11 @@ import { defineRoute, jsonBody, registerRoutes } from '../http/route.js';
 import { completionDone, sseEventsSchema, usageSchema } from '../http/stream-schemas.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
 import { createChat, deleteChat, readMessages, readState, sweep } from '../chats/store.js';
-import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, type TurnDependencies } from '../chats/turn.js';
+import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, requiresActionBody, type TurnDependencies } from '../chats/turn.js';
+import { clientToolsField, modelOverridesField, skillsField, toolOutputsField } from '../skills/chat-tools-schema.js';
 import type { ChatState } from '../chats/types.js';
 import { chatStateView } from '../chats/view.js';
-import { chatTable, modelClient } from '../services.js';
+import { chatTable, modelClient, skillServices } from '../services.js';
 
 /** API.md: 1..128 characters that are safe as a Table key and can never break an OData filter. */
 export const chatParams = z.object({
@@ -24,9 +25,15 @@ export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export const createChatBody = z.looseObject({
   instructions: z.string().max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`).nullable().optional(),
+  skills: skillsField.optional(),
+  tools: clientToolsField.optional(),
+  model: modelOverridesField.optional(),
 });
 
-export const postChatBody = z.looseObject({ message: z.string().min(1, 'must not be empty').optional() });
+export const postChatBody = z.looseObject({
+  message: z.string().min(1, 'must not be empty').optional(),
+  toolOutputs: toolOutputsField.optional(),
+});
 export const postChatQuery = z.object({ message: z.string().min(1, 'must not be empty').optional() });
 
 export const chatStateQuery = z.object({
@@ -76,10 +83,17 @@ async function requireVisible(request: HttpRequest, table: TurnDependencies['tab
   if (state != null && !ownedByCaller(request, state)) throw notFound(`Chat "${chatId}" does not exist.`);
 }
 
-function turnDependencies(table: TurnDependencies['table']): TurnDependencies {
-  const { historyTokens, maxOutputTokens, modelContextTokens } = config();
-  return { table, model: modelClient, limits: { historyTokens, maxOutputTokens, modelContextTokens } };
+function turnDependencies(table: TurnDependencies['table'], context: InvocationContext): TurnDependencies {
+  const { historyTokens, maxOutputTokens, modelContextTokens, maxToolRounds, toolTimeoutMs } = config();
+  return {
+    table,
+    model: modelClient,
+    limits: { historyTokens, maxOutputTokens, modelContextTokens },
+    tools: { services: skillServices(), maxRounds: maxToolRounds, callTimeoutMs: toolTimeoutMs, log: (message) => context.warn(message) },
+  };
 }
+
+const toolCallSchema = z.object({ id: z.string(), name: z.string(), arguments: z.string() });
 
 /** GET /api/chats/{chatId} (API.md; compatible with the OpenAI extension's assistant state). */
 export const chatStateSchema = z.object({
@@ -93,15 +107,22 @@ export const chatStateSchema = z.object({
     z.object({
       role: z.enum(['system', 'user', 'assistant', 'tool']),
       content: z.string(),
-      toolCalls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })),
+      toolCalls: z.array(toolCallSchema),
+      toolCallId: z.string().optional(),
+      sources: z.array(z.string()).optional(),
     }),
   ),
+  pendingToolCalls: z.array(toolCallSchema).optional(),
   usage: usageSchema,
 });
+
+/** A paused turn: the client runs these tools and posts their outputs (API.md § Tools in chats). */
+const requiresActionSchema = z.object({ status: z.literal('requires_action'), toolCalls: z.array(toolCallSchema), stored: z.literal(false).optional() });
 
 const turnDone = completionDone
   .extend({ stored: z.boolean(), state: chatStateSchema })
   .describe('event: done (stored: false when the reply could not be stored; the chat is unchanged)');
+const toolEvent = z.looseObject({}).describe('event: tool_call, tool_result (a skill ran) or requires_action (toolCalls for the client)');
 
 const route = 'chats/{chatId}';
 const tags = ['chats'];
@@ -124,11 +145,12 @@ export const createChatRoute = defineRoute({
     413: 'payload_too_large: body over MAX_BODY_BYTES',
     ...storageErrors,
   },
-  handler: async ({ params: { chatId }, body: { instructions }, request, context }) => {
+  handler: async ({ params: { chatId }, body: { instructions, skills, tools, model }, request, context }) => {
     const systemMessage = instructions === undefined ? DEFAULT_INSTRUCTIONS : instructions?.trim() ? instructions : null;
     const table = await chatTable();
     await requireVisible(request, table, chatId);
-    await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid);
+    const chatTools = { skills: skills ?? [], clientTools: tools ?? [], ...model };
+    await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid, chatTools);
     // A reset leaves the old generation's rows unreachable; removing them is housekeeping, not part of the reset.
     await sweep(table, chatId).catch((error: unknown) => context.warn(`Sweeping old messages of chat ${chatId} failed:`, error));
     return { status: 202, jsonBody: { chatId } };
@@ -146,11 +168,16 @@ export const postChatRoute = defineRoute({
   body: jsonBody(postChatBody, { whenEmpty: {} }),
   responses: {
     200: {
-      description: 'The reply (text/plain), or the SSE stream of the turn',
+      description: 'The reply (text/plain), a paused turn waiting for client tool outputs (application/json), or the SSE stream of the turn',
       headers: ['x-chat-stored'],
-      content: { 'text/plain': z.string(), 'text/event-stream': sseEventsSchema(turnDone) },
+      content: {
+        'text/plain': z.string(),
+        'application/json': requiresActionSchema,
+        'text/event-stream': sseEventsSchema(z.union([turnDone, toolEvent])),
+      },
     },
     404: 'not_found: unknown chat',
+    409: 'tool_outputs_required: the chat waits for client tool outputs; or conflict',
     413: 'payload_too_large: message over its limit, or body over MAX_BODY_BYTES',
     ...modelCallResponses,
     400: 'invalid_request (no message, bad chat id), content_filter or context_length_exceeded',
@@ -158,16 +185,27 @@ export const postChatRoute = defineRoute({
   },
   handler: async ({ params: { chatId }, query, body, request, context }) => {
     const message = body.message ?? query.message;
-    if (message == null) throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL.');
-    const turn = { chatId, message, signal: abortSignalOf(request) };
+    const { toolOutputs } = body;
+    if (message != null && toolOutputs != null) throw invalidRequest('toolOutputs: send either a message or toolOutputs, not both.');
+    if (message == null && toolOutputs == null) {
+      throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL (or {"toolOutputs": [...]} to continue a paused turn).');
+    }
+    const settings = config();
+    const turn = {
+      chatId,
+      ...(toolOutputs == null ? { message } : { toolOutputs }),
+      caller: callerIdentity(request, settings.trustClientPrincipal),
+      signal: abortSignalOf(request),
+    };
     const table = await chatTable();
     await requireVisible(request, table, chatId);
-    const dependencies = turnDependencies(table);
+    const dependencies = turnDependencies(table, context);
     if (wantsEventStream(request.headers.get('accept'))) {
       const events = await primed(chatTurnEvents(dependencies, turn));
       return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(events, context) };
     }
     const outcome = await chatTurn(dependencies, turn);
+    if (outcome.kind === 'requires_action') return { status: 200, jsonBody: requiresActionBody(outcome.toolCalls, outcome.stored) };
     return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: outcome.reply };
   },
 });

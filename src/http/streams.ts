@@ -39,8 +39,8 @@ export async function* serverSentEvents(
   try {
     for await (const event of events) {
       if (event.type === 'delta') yield encoder.encode(`data: ${JSON.stringify({ content: event.content })}\n\n`);
-      else if (event.type === 'done') yield encoder.encode(`event: done\ndata: ${JSON.stringify(event.data)}\n\n`);
       else if (event.type === 'error') throw event.error;
+      else if (event.type !== 'context') yield encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
     }
   } catch (error: unknown) {
     yield encoder.encode(`event: error\ndata: ${JSON.stringify(errorBody(error, context))}\n\n`);
@@ -68,7 +68,7 @@ export async function* ndjsonLines(events: AsyncIterable<StreamEvent>, context: 
     for await (const event of events) {
       if (event.type === 'delta') yield line({ delta: { content: event.content } });
       else if (event.type === 'error') throw event.error;
-      else yield line({ delta: { role: 'assistant' }, ...event.data });
+      else if (event.type === 'context' || event.type === 'done') yield line({ delta: { role: 'assistant' }, ...event.data });
     }
   } catch (error: unknown) {
     yield line(errorBody(error, context));

@@ -9,4 +9,6 @@ export type StreamEvent =
   | { type: 'delta'; content: string }
   | { type: 'context'; data: Record<string, unknown> }
   | { type: 'done'; data: Record<string, unknown> }
+  /** Chat turns with tools (API.md § Tools in chats): a call starts, a call finished, the turn waits for the client. */
+  | { type: 'tool_call' | 'tool_result' | 'requires_action'; data: Record<string, unknown> }
   | { type: 'error'; error: unknown };
