@@ -181,7 +181,7 @@ describe('the local host', () => {
   });
 
   it('prints its routes and the model provider on start, like func start', () => {
-    expect(app.output()).toMatch(/ask: \[POST\] http:\/\/localhost:\d+\/api\/ask/);
+    expect(app.output()).toMatch(/ask: \[POST\] http:\/\/127\.0\.0\.1:\d+\/api\/ask/);
     expect(app.output()).toMatch(/whois: \[GET\] .*\/api\/whois\/\{name\}/);
     expect(app.output()).toContain('OpenAI-compatible server at');
   });

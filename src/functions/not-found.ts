@@ -34,6 +34,8 @@ export const notFoundRoute = defineRoute({
   // Anonymous, so an unknown route is a JSON 404 with or without a key (with 'function' Azure would answer 401).
   authLevel: 'anonymous',
   hidden: true,
+  // An unknown route is unknown whatever the settings: 404, not 503.
+  checksSettings: false,
   summary: 'Unknown route: JSON 404',
   // The rest of the path after the route prefix, as the host matched it.
   params: z.object({ path: z.string().optional() }),
