@@ -277,7 +277,7 @@ function sessionStateOf(request: RagRequest): Record<string, unknown> {
 export async function chatWithData(request: RagRequest, plan: RagPlan, deps: RagDependencies): Promise<Record<string, unknown>> {
   const prepared = await prepare(request, plan, deps);
   const { value: completion, durationMs } = await timed(() => deps.model.complete(prepared.request));
-  const answer = splitAnswer(completion.content, new Set(prepared.dataPoints.citations));
+  const answer = splitAnswer(completion.content, new Set(prepared.dataPoints.citations), { followups: prepared.followups });
   return {
     message: { role: 'assistant', content: answer.content },
     context: {
@@ -294,7 +294,7 @@ export async function* chatWithDataStream(request: RagRequest, plan: RagPlan, de
   const prepared = await prepare(request, plan, deps);
   const started = performance.now();
   const upstream = deps.model.stream(prepared.request);
-  const filter = new AnswerFilter(new Set(prepared.dataPoints.citations));
+  const filter = new AnswerFilter(new Set(prepared.dataPoints.citations), { followups: prepared.followups });
   let announced = false;
   let usage: Usage | undefined;
   const context = () => ({ context: { data_points: prepared.dataPoints, thoughts: [...prepared.thoughts, answerThought(prepared, deps)] }, ...sessionStateOf(request) });
