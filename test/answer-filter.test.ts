@@ -158,7 +158,7 @@ describe('answer filter properties', () => {
         // Outside code, requested trailing questions are always split off.
         if (followups && questions.length > 0 && !text.includes('`')) expect(whole.followupQuestions.length).toBeGreaterThan(0);
       }),
-      { numRuns: 120 },
+      { numRuns: 60 },
     );
   });
 });
