@@ -48,6 +48,8 @@ const environmentSchema = z.object({
   MAX_IMAGE_BYTES: wholeNumber(4 * 1024 * 1024),
   MAX_IMAGES: wholeNumber(4, 1, 20),
   TRUST_CLIENT_PRINCIPAL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
+  REQUIRE_ACCESS_CONTROL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
+  RAG_SYSTEM_PROMPT: z.string().max(32_000).optional(),
   MAX_DOCUMENT_BYTES: wholeNumber(26_214_400),
   CONTENT_CONTAINER: optionalText,
   INGEST_SAMPLE_DATA: z
@@ -103,6 +105,10 @@ export interface AppConfig {
   maxImages: number;
   /** Trust App Service authentication headers for the caller's identity (set only behind Easy Auth). */
   trustClientPrincipal: boolean;
+  /** Retrieval always filters by the caller's (trusted) oid and groups, whatever the request asks. */
+  requireAccessControl: boolean;
+  /** The deployment's own answer prompt for chat with your data; a generic one when unset. */
+  ragSystemPrompt: string | undefined;
   /** Largest document accepted by POST /api/documents and the ingest CLI. */
   maxDocumentBytes: number;
   /** Blob container holding the source files served by GET /api/content. */
@@ -187,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxImageBytes: settings.MAX_IMAGE_BYTES,
     maxImages: settings.MAX_IMAGES,
     trustClientPrincipal: settings.TRUST_CLIENT_PRINCIPAL,
+    requireAccessControl: settings.REQUIRE_ACCESS_CONTROL,
+    ragSystemPrompt: settings.RAG_SYSTEM_PROMPT?.trim() === '' ? undefined : settings.RAG_SYSTEM_PROMPT,
     maxDocumentBytes: settings.MAX_DOCUMENT_BYTES,
     contentContainer: settings.CONTENT_CONTAINER ?? 'content',
     ingestSampleData: settings.INGEST_SAMPLE_DATA,
