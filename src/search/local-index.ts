@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type MiniSearch from 'minisearch';
-import { processTerm } from './text-terms.js';
+import { processTerm, TERMS_VERSION, tokenize } from './text-terms.js';
 import { chunkVisible, type Chunk, type SearchHit, type SearchIndex, type SearchOptions } from './types.js';
 
 // The embedded index used when AZURE_SEARCH_ENDPOINT is unset: minisearch BM25 for text, a flat cosine scan
@@ -12,6 +12,8 @@ type StoredChunk = Omit<Chunk, 'embedding'> & { vector?: string };
 
 interface StoredIndex {
   version: 1;
+  /** text-terms.ts's TERMS_VERSION the text index was built with (absent: before it existed). */
+  terms?: number;
   chunks: StoredChunk[];
   text: unknown;
 }
@@ -36,7 +38,7 @@ function loadMiniSearch(): MiniSearchModule['default'] {
   return 'default' in loaded ? loaded.default : loaded;
 }
 
-const textOptions = { fields: ['content'], idField: 'id', processTerm };
+const textOptions = { fields: ['content'], idField: 'id', processTerm, tokenize };
 
 function unitVector(values: ArrayLike<number>): Float32Array {
   const vector = Float32Array.from(values);
@@ -171,7 +173,13 @@ export class LocalIndex implements SearchIndex {
       for (const { vector, ...chunk } of stored.chunks) {
         this.entries.set(chunk.id, { chunk, ...(vector == null ? {} : { vector: decodeVector(vector) }) });
       }
-      this.text = MiniSearchClass.loadJS(stored.text as Parameters<typeof MiniSearchClass.loadJS>[0], textOptions);
+      if (stored.terms === TERMS_VERSION) {
+        this.text = MiniSearchClass.loadJS(stored.text as Parameters<typeof MiniSearchClass.loadJS>[0], textOptions);
+      } else {
+        // Built with other term processing: re-index the stored chunks, whose text is all it needs.
+        this.text = new MiniSearchClass(textOptions);
+        this.text.addAll([...this.entries.values()].map(({ chunk }) => ({ id: chunk.id, content: chunk.content })));
+      }
     }
     this.loadedMtime = mtime;
     return this.text;
@@ -180,6 +188,7 @@ export class LocalIndex implements SearchIndex {
   private async persist(text: MiniSearch<{ id: string; content: string }>): Promise<void> {
     const stored: StoredIndex = {
       version: 1,
+      terms: TERMS_VERSION,
       chunks: [...this.entries.values()].map(({ chunk, vector }) => ({ ...chunk, ...(vector == null ? {} : { vector: encodeVector(vector) }) })),
       text: text.toJSON(),
     };
