@@ -4,6 +4,7 @@ import { validate } from '../http/body.js';
 import { invalidRequest, notFound, payloadTooLarge } from '../http/errors.js';
 import type { Chunk, SearchIndex } from '../search/types.js';
 import type { ContentStore, DocumentInfo } from '../storage/content-store.js';
+import { stripBoilerplate } from './boilerplate.js';
 import { embedAll } from './embed.js';
 import { documentType, loadPages, type DocumentType } from './loaders.js';
 import { splitPages } from './splitter.js';
@@ -74,7 +75,8 @@ export async function prepareChunks(input: IngestInput, maxDocumentBytes: number
   }
   if (input.bytes.byteLength === 0) throw invalidRequest(`"${name}" is empty.`);
   const type = documentType(name, input.contentType);
-  const pages = await loadPages(name, type, input.bytes);
+  // Running headers and footers are not content; pages keep their numbers (ingest/boilerplate.ts).
+  const pages = stripBoilerplate(await loadPages(name, type, input.bytes));
   const chunks = splitPages(pages).map((piece, index) => ({
     id: chunkId(name, index),
     content: piece.content,
