@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { messageRow } from '../src/chats/store.js';
+import { messageRow } from '../src/chats/rows.js';
 import { messageTokens, countTokens } from '../src/model/tokens.js';
 import { startApp, uniqueName, type RunningApp } from './support/app.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';

@@ -4,7 +4,10 @@ import { notFound, payloadTooLarge } from '../http/errors.js';
 import type { StreamEvent } from '../http/streams.js';
 import { fitHistory, messageTokens, REPLY_PRIMING_TOKENS } from '../model/tokens.js';
 import type { ChatMessage, ModelClient, Usage } from '../model/types.js';
-import { commitTurn, readRecent, readState, type CommitResult } from './store.js';
+import { mayUse, type ChatAccess } from './access.js';
+import { commitTurn, newTurnId, type CommitResult } from './commit.js';
+import { sweepInBackground } from './lifecycle.js';
+import { readRecent, readState } from './reads.js';
 import type { ChatState, NewMessage } from './types.js';
 import { chatStateView, type ChatStateView } from './view.js';
 
@@ -23,6 +26,10 @@ export interface TurnDependencies {
   /** Asked for only once the chat is known to exist and the message fits. */
   model: () => Promise<ModelClient>;
   limits: TurnLimits;
+  /** Who asks: someone else's chat is an unknown chat. */
+  access: ChatAccess;
+  /** Where background work (a resumed sweep) reports a failure. */
+  warn: (message: string, error: unknown) => void;
 }
 
 export interface TurnRequest {
@@ -33,7 +40,10 @@ export interface TurnRequest {
 
 export interface TurnOutcome {
   reply: string;
-  /** False when the client went away, or the chat was reset or deleted while the model answered. */
+  /**
+   * False when the client went away, the chat was reset or deleted while the model answered, or storage kept
+   * failing (the reply is still answered: API.md, a paid reply is never lost).
+   */
   stored: boolean;
   state: ChatStateView;
 }
@@ -55,8 +65,12 @@ async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<Pr
   if (request.message.length > MAX_MESSAGE_CHARS) {
     throw payloadTooLarge(`message: must be at most ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters.`);
   }
+  // One read decides everything: existence, ownership, and the ETag the commit is conditional on.
   const state = await readState(deps.table, request.chatId);
-  if (state == null) throw notFound(`Chat "${request.chatId}" does not exist; create it with PUT /api/chats/${request.chatId}.`);
+  if (state == null || !mayUse(state, deps.access)) {
+    throw notFound(`Chat "${request.chatId}" does not exist; create it with PUT /api/chats/${request.chatId}.`);
+  }
+  if (state.sweepPending) void sweepInBackground(deps.table, state.chatId, (error) => deps.warn(`Sweeping old rows of chat ${state.chatId} failed:`, error));
   const { historyTokens, maxOutputTokens, modelContextTokens } = deps.limits;
   const user: NewMessage = { role: 'user', content: request.message, tokens: messageTokens(request.message) };
   const system: WindowMessage[] = state.instructions == null ? [] : [{ role: 'system', content: state.instructions, tokens: messageTokens(state.instructions) }];
@@ -82,8 +96,9 @@ async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<Pr
 
 async function commit(deps: TurnDependencies, prepared: PreparedTurn, reply: string, usage: Usage | undefined): Promise<{ stored: boolean; state: ChatStateView }> {
   const assistant: NewMessage = { role: 'assistant', content: reply, tokens: messageTokens(reply) };
-  const result: CommitResult = await commitTurn(deps.table, prepared.state, [prepared.user, assistant], usage);
+  const result: CommitResult = await commitTurn(deps.table, prepared.state, { turnId: newTurnId(), messages: [prepared.user, assistant], usage });
   if (result.kind === 'committed') return { stored: true, state: chatStateView(prepared.state.chatId, result.state, result.messages) };
+  if (result.kind === 'failed') deps.warn(`The turn on chat ${prepared.state.chatId} was answered but could not be stored:`, result.error);
   return { stored: false, state: chatStateView(prepared.state.chatId, result.state, []) };
 }
 

@@ -11,11 +11,13 @@ export interface ChatStateView {
   totalTokens: number;
   recentMessages: { role: string; content: string; toolCalls: { id: string; name: string; arguments: string }[] }[];
   usage: Usage;
+  /** Present when more messages follow this page (API.md § paging). */
+  continuationToken?: string;
 }
 
 const iso = (value: string) => new Date(value).toISOString();
 
-export function chatStateView(chatId: string, state: ChatState | undefined, messages: StoredMessage[]): ChatStateView {
+export function chatStateView(chatId: string, state: ChatState | undefined, messages: StoredMessage[], continuationToken?: string): ChatStateView {
   if (state == null) {
     return {
       id: chatId,
@@ -37,5 +39,6 @@ export function chatStateView(chatId: string, state: ChatState | undefined, mess
     totalTokens: state.totalTokens,
     recentMessages: messages.map((message) => ({ role: message.role, content: message.content, toolCalls: message.toolCalls })),
     usage: state.usage,
+    ...(continuationToken == null ? {} : { continuationToken }),
   };
 }

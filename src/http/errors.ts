@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'storage_error'
   | 'model_not_configured'
   | 'storage_unavailable'
+  | 'storage_auth_failed'
   | 'model_timeout'
   | 'content_filter'
   | 'context_length_exceeded'
@@ -70,3 +71,7 @@ export const clientClosedRequest = (cause?: unknown) =>
 
 export const storageUnavailable = (message: string, cause?: unknown) =>
   new AppError(503, 'storage_unavailable', message, { cause });
+
+/** Storage answered but refused our credential (401/403); the message says what to check. */
+export const storageAuthFailed = (message: string, cause?: unknown) =>
+  new AppError(503, 'storage_auth_failed', message, { cause });
