@@ -101,7 +101,7 @@ async function measureTurn(id: string, message: string): Promise<{ requests: str
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * p)]!;
 
 describe('the cost of a turn', () => {
-  it('makes the same storage requests with 10 and with 1,000 messages of history', async () => {
+  it('makes the same storage requests with 10 and with 1,000 messages of history', { timeout: 120_000 }, async () => {
     const short = `short-${Date.now()}`;
     const long = `long-${Date.now()}`;
     await seedChat(short, 10);

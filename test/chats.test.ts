@@ -131,12 +131,13 @@ describe('PUT /api/chats/{chatId}', () => {
   it('resolves a reset racing a turn in favour of the reset: the turn is answered but not stored', async () => {
     const id = newId();
     await put(id);
-    model.latencyMs = 600;
+    model.latencyMs = 2000; // the turn is surely still in the model when the reset lands
     const turn = post(id, 'before the reset');
     await modelReceived(1);
     expect((await put(id, { instructions: 'Fresh start.' })).status).toBe(202);
     const response = await turn;
     expect(response.status).toBe(200);
+    expect(response.headers.get('x-chat-stored')).toBe('false');
     expect(await response.text()).toBe('Echo: before the reset');
     const state = await getState(id);
     expect(contents(state)).toEqual(['Fresh start.']);
@@ -299,7 +300,8 @@ describe('POST /api/chats/{chatId}', () => {
     await modelReceived(1);
     controller.abort();
     await turn;
-    await sleep(700);
+    // Wait for the turn to finish (it says it did not store), instead of sleeping and hoping it has.
+    await eventually('the abandoned turn to end', async () => (app.output().includes(`The turn on chat ${id} was not stored`) ? true : undefined));
     expect(model.chatBodies()).toHaveLength(1);
     expect(await getState(id)).toEqual(before);
     // A caller hanging up is not a server fault: no "Unhandled error" in the log.
@@ -317,7 +319,7 @@ describe('POST /api/chats/{chatId}', () => {
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
-    await sleep(1000);
+    await eventually('the abandoned stream to end', async () => (app.output().includes(`The turn on chat ${id} was not stored`) ? true : undefined));
     expect(await getState(id)).toEqual(before);
   });
 });

@@ -79,7 +79,8 @@ describe('concurrent turns on one chat', () => {
   it('a PUT reset racing posts leaves a consistent chat: the reset wins over turns in flight', { timeout: 60_000 }, async () => {
     const chatId = 'reset-race';
     expect((await api(`chats/${chatId}`, { method: 'PUT', body: '{"instructions":"old"}' })).status).toBe(202);
-    model.latencyMs = 30;
+    // Long enough that every racing turn is still in the model when the reset lands, so the outcome is exact.
+    model.latencyMs = 2000;
     try {
       const before = Array.from({ length: 10 }, (_, index) => `before ${index}`);
       const posts = before.map((message) => api(`chats/${chatId}`, { method: 'POST', body: JSON.stringify({ message }) }));
@@ -89,9 +90,12 @@ describe('concurrent turns on one chat', () => {
       expect(reset.status).toBe(202);
       const after = Array.from({ length: 5 }, (_, index) => `after ${index}`);
       const later = after.map((message) => api(`chats/${chatId}`, { method: 'POST', body: JSON.stringify({ message }) }));
-      const responses = await Promise.all([...posts, ...later]);
-      // Every caller got its answer, stored or not.
-      for (const response of responses) expect(response.status).toBe(200);
+      const racing = await Promise.all(posts);
+      const afterwards = await Promise.all(later);
+      // Every caller got its answer; the header says exactly which turns were stored (API.md: x-chat-stored).
+      for (const response of [...racing, ...afterwards]) expect(response.status).toBe(200);
+      expect(racing.map((response) => response.headers.get('x-chat-stored'))).toEqual(before.map(() => 'false'));
+      expect(afterwards.map((response) => response.headers.get('x-chat-stored'))).toEqual(after.map(() => 'true'));
       const chat = await readChat(chatId);
       const users = assertConsistent(chat, 'new');
       // Turns in flight when the reset landed belong to the old conversation; turns after it are all kept.

@@ -120,7 +120,8 @@ describe('model faults on every model route', () => {
     it(`throttling: retries ${RETRIES} times, then 429 with Retry-After (${mode})`, async () => {
       for (const route of active()) {
         await route.setup?.();
-        const before = await route.snapshot?.();
+        const before = route.snapshot == null ? undefined : await route.snapshot();
+        if (route.snapshot != null) expect(before, `${route.name} snapshot`).toBeDefined();
         model.reset();
         inject(route, { kind: 'error', status: 429, headers: { 'retry-after': '0' } }, RETRIES + 1);
         const response = await route.send(stream);
@@ -128,7 +129,8 @@ describe('model faults on every model route', () => {
         expect(response.headers.get('retry-after'), route.name).toBe('0');
         expect((await errorOf(response)).code).toBe('rate_limited');
         expect(model.chatBodies(), route.name).toHaveLength(route.callsBefore + RETRIES + 1);
-        expect(await route.snapshot?.(), route.name).toEqual(before);
+        // Only routes that store something have a snapshot; comparing undefined with undefined proves nothing.
+        if (route.snapshot != null) expect(await route.snapshot(), route.name).toEqual(before);
       }
     });
 
@@ -145,7 +147,8 @@ describe('model faults on every model route', () => {
     it(`upstream 500 becomes 502 model_error without the upstream body (${mode})`, async () => {
       for (const route of active()) {
         await route.setup?.();
-        const before = await route.snapshot?.();
+        const before = route.snapshot == null ? undefined : await route.snapshot();
+        if (route.snapshot != null) expect(before, `${route.name} snapshot`).toBeDefined();
         model.reset();
         inject(route, { kind: 'error', status: 500, headers: { 'retry-after-ms': '0' }, body: { error: { message: 'upstream-internal-detail' } } }, RETRIES + 1);
         // (retry-after-ms 0 only keeps the test quick: the retries still happen)
@@ -155,14 +158,17 @@ describe('model faults on every model route', () => {
         expect(error.code).toBe('model_error');
         expect(error.message).not.toContain('upstream-internal-detail');
         expect(model.chatBodies(), route.name).toHaveLength(route.callsBefore + RETRIES + 1);
-        expect(await route.snapshot?.(), route.name).toEqual(before);
+        // Only routes that store something have a snapshot; comparing undefined with undefined proves nothing.
+        if (route.snapshot != null) expect(await route.snapshot(), route.name).toEqual(before);
       }
     });
 
     it(`a hung model becomes 504 model_timeout after MODEL_TIMEOUT_MS (${mode})`, async () => {
       const routes = active();
       for (const route of routes) await route.setup?.();
-      const before = await Promise.all(routes.map((route) => route.snapshot?.()));
+      const stateful = routes.filter((route) => route.snapshot != null);
+      expect(stateful.length).toBeGreaterThan(0);
+      const before = await Promise.all(stateful.map((route) => route.snapshot!()));
       model.reset();
       // Every call hangs (including any query rewrite), so the routes can run at once: each takes RETRIES + 1.
       model.enqueue({ kind: 'hang' }, routes.length * (RETRIES + 1));
@@ -173,14 +179,15 @@ describe('model faults on every model route', () => {
         expect((await errorOf(response)).code).toBe('model_timeout');
       }
       expect(model.chatBodies()).toHaveLength(routes.length * (RETRIES + 1));
-      expect(await Promise.all(routes.map((route) => route.snapshot?.()))).toEqual(before);
+      expect(await Promise.all(stateful.map((route) => route.snapshot!()))).toEqual(before);
     });
   }
 
   it('a stream cut mid-answer ends with an error event/line and no done', async () => {
     for (const route of active()) {
       await route.setup?.();
-      const before = await route.snapshot?.();
+      const before = route.snapshot == null ? undefined : await route.snapshot();
+        if (route.snapshot != null) expect(before, `${route.name} snapshot`).toBeDefined();
       model.reset();
       model.responder = () => ({ content: 'one two three four five six' });
       inject(route, { kind: 'cut', afterChunks: 2 }, 1);
@@ -191,7 +198,8 @@ describe('model faults on every model route', () => {
       expect(last.kind, route.name).toBe('error');
       expect((last.data as { error: { code: string } }).error.code).toBe('model_error');
       expect(text).not.toContain('event: done');
-      expect(await route.snapshot?.(), route.name).toEqual(before);
+      // Only routes that store something have a snapshot; comparing undefined with undefined proves nothing.
+        if (route.snapshot != null) expect(await route.snapshot(), route.name).toEqual(before);
     }
   });
 

@@ -30,6 +30,8 @@ export interface TurnDependencies {
   access: ChatAccess;
   /** Where background work (a resumed sweep) reports a failure. */
   warn: (message: string, error: unknown) => void;
+  /** Where a turn that was not stored says so (a client that went away is not an error). */
+  info: (message: string) => void;
 }
 
 export interface TurnRequest {
@@ -109,7 +111,10 @@ export async function chatTurn(deps: TurnDependencies, request: TurnRequest): Pr
   const completion = await model.complete({ messages: prepared.prompt, maxTokens: deps.limits.maxOutputTokens, signal: request.signal });
   const reply = completion.content.trim();
   // Nobody is waiting for this answer any more: keep the chat as it was.
-  if (request.signal?.aborted) return { reply, stored: false, state: chatStateView(request.chatId, prepared.state, []) };
+  if (request.signal?.aborted) {
+    deps.info(clientLeft(request.chatId));
+    return { reply, stored: false, state: chatStateView(request.chatId, prepared.state, []) };
+  }
   return { reply, ...(await commit(deps, prepared, reply, completion.usage)) };
 }
 
@@ -124,16 +129,24 @@ export async function* chatTurnEvents(deps: TurnDependencies, request: TurnReque
   let reply = '';
   let finishReason: string | null = null;
   let usage: Usage | undefined;
-  for await (const event of model.stream({ messages: prepared.prompt, maxTokens: deps.limits.maxOutputTokens, signal: request.signal })) {
-    if (event.type === 'delta') {
-      reply += event.content;
-      yield event;
-    } else {
-      finishReason = event.finishReason;
-      usage = event.usage;
+  let committed = false;
+  try {
+    for await (const event of model.stream({ messages: prepared.prompt, maxTokens: deps.limits.maxOutputTokens, signal: request.signal })) {
+      if (event.type === 'delta') {
+        reply += event.content;
+        yield event;
+      } else {
+        finishReason = event.finishReason;
+        usage = event.usage;
+      }
     }
+    if (request.signal?.aborted) return;
+    const { stored, state } = await commit(deps, prepared, reply.trim(), usage);
+    committed = true;
+    yield { type: 'done', data: { finishReason, usage: usage ?? null, stored, state } };
+  } finally {
+    if (!committed && request.signal?.aborted === true) deps.info(clientLeft(request.chatId));
   }
-  if (request.signal?.aborted) return;
-  const { stored, state } = await commit(deps, prepared, reply.trim(), usage);
-  yield { type: 'done', data: { finishReason, usage: usage ?? null, stored, state } };
 }
+
+const clientLeft = (chatId: string) => `The turn on chat ${chatId} was not stored: the client went away.`;

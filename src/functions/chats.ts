@@ -61,6 +61,7 @@ function turnDependencies(request: HttpRequest, context: InvocationContext, tabl
     limits: { historyTokens, maxOutputTokens, modelContextTokens },
     access: chatAccess(request),
     warn: (message, error) => context.warn(message, error),
+    info: (message) => context.log(message),
   };
 }
 
