@@ -11,7 +11,8 @@ import { AppError, storageUnavailable } from '../http/errors.js';
 import { messageRowKey, partitionKey, stateRowKey } from './keys.js';
 import { readState } from './reads.js';
 import { messageRow, parseMessage } from './rows.js';
-import type { ChatState, NewMessage, StoredMessage } from './types.js';
+import { pendingProperties } from './rows.js';
+import type { ChatState, NewMessage, PendingTools, StoredMessage } from './types.js';
 
 /** Entity-group transactions hold at most 100 operations: the state row and up to 99 messages. */
 export const MAX_TURN_MESSAGES = 99;
@@ -22,6 +23,16 @@ const CONFLICT_ATTEMPTS = 100;
 /** Extra attempts after storage failed (after the SDK's own retries): a paid reply is worth a short wait. */
 const FAILURE_RETRIES = 2;
 const FAILURE_BACKOFF_MS = [250, 1000];
+
+export interface CommitOptions {
+  /** Pending client calls to set (a paused turn) or clear (undefined, when the turn had any). */
+  pending?: { set: PendingTools | undefined };
+  /**
+   * Whether the turn may still append after another write changed the state: a new message must not land
+   * between a tool call and its outputs (state has pending calls), and a resume only while it holds the claim.
+   */
+  canAppend?: (current: ChatState) => boolean;
+}
 
 /** What one turn stores. The id is fixed before the first attempt and kept by every retry. */
 export interface TurnCommit {
@@ -60,7 +71,7 @@ interface Attempt {
 }
 
 /** The transaction appending `turn` after `state`. */
-function attemptAfter(state: ChatState, turn: TurnCommit): Attempt {
+function attemptAfter(state: ChatState, turn: TurnCommit, options: CommitOptions = {}): Attempt {
   const createdAt = commitTime(state);
   const rows = turn.messages.map((message, index) =>
     messageRow(state.chatId, state.generation, state.totalMessages + 1 + index, message, createdAt, turn.turnId),
@@ -84,7 +95,12 @@ function attemptAfter(state: ChatState, turn: TurnCommit): Attempt {
     messageTokens: next.messageTokens,
     promptTokensUsed: promptTokens,
     completionTokensUsed: completionTokens,
+    ...(options.pending == null ? {} : pendingProperties(options.pending.set)),
   };
+  if (options.pending != null) {
+    delete next.pending;
+    if (options.pending.set != null) next.pending = options.pending.set;
+  }
   const actions: TransactionAction[] = [['update', update, 'Merge', { etag: state.etag }], ...rows.map((row): TransactionAction => ['create', row])];
   return { state, next, rows, actions };
 }
@@ -113,15 +129,22 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * answers `failed` (the caller still has the reply). Sizes are checked before the first attempt: a paid-for
  * turn never fails because of a storage limit.
  */
-export async function commitTurn(table: TableClient, read: ChatState, turn: TurnCommit): Promise<CommitResult> {
-  if (turn.messages.length > MAX_TURN_MESSAGES || sizeOf(attemptAfter(read, turn).actions) > BATCH_BYTES) {
+export async function commitTurn(
+  table: TableClient,
+  read: ChatState,
+  messages: NewMessage[],
+  usage: Usage | undefined,
+  options: CommitOptions = {},
+): Promise<CommitResult> {
+  const turn: TurnCommit = { turnId: newTurnId(), messages, ...(usage == null ? {} : { usage }) };
+  if (turn.messages.length > MAX_TURN_MESSAGES || sizeOf(attemptAfter(read, turn, options).actions) > BATCH_BYTES) {
     throw new RangeError('turn exceeds one transaction');
   }
   let state = read;
   let failures = 0;
   let conflicts = 0;
   for (;;) {
-    const attempt = attemptAfter(state, turn);
+    const attempt = attemptAfter(state, turn, options);
     const committed = (): CommitResult => ({ kind: 'committed', state: attempt.next, messages: attempt.rows.map((row) => parseMessage(row)) });
     let conflict: boolean;
     const submitted = trackTries(() => table.submitTransaction(attempt.actions));
@@ -141,6 +164,7 @@ export async function commitTurn(table: TableClient, read: ChatState, turn: Turn
       if (conflict) {
         const current = await readState(table, read.chatId);
         if (current == null || current.generation !== read.generation) return { kind: 'superseded', state: current };
+        if (options.canAppend != null && !options.canAppend(current)) return { kind: 'superseded', state: current };
         state = current;
         conflicts += 1;
         if (conflicts >= CONFLICT_ATTEMPTS) return { kind: 'failed', state, error: storageUnavailable('Too many concurrent turns on this chat; the turn could not be stored.') };

@@ -11,7 +11,7 @@ import { mayUse, ownerOfNewChat, type ChatAccess } from './access.js';
 import { generationOfRowKey, partitionKey, stateRowKey } from './keys.js';
 import { readStateRow } from './reads.js';
 import { freshStateRow, messageRow, parseStateRow, tombstoneRow, type StateRow } from './rows.js';
-import type { ChatState, NewMessage } from './types.js';
+import type { ChatState, ChatTools, NewMessage } from './types.js';
 
 /** Entity-group transactions hold at most 100 operations. */
 const BATCH_LIMIT = 100;
@@ -45,7 +45,13 @@ export type CreateResult = { kind: 'created'; state: ChatState; reset: boolean }
  * changed when it commits and is not stored (docs/reliability.md). The owner is fixed at creation: a reset
  * keeps it, so nobody takes over a chat (a shared one stays shared) by PUT. Old rows are swept afterwards.
  */
-export async function createChat(table: TableClient, chatId: string, instructions: string | null, access: ChatAccess): Promise<CreateResult> {
+export async function createChat(
+  table: TableClient,
+  chatId: string,
+  instructions: string | null,
+  access: ChatAccess,
+  tools: ChatTools = { skills: [], clientTools: [] },
+): Promise<CreateResult> {
   const instructionTokens = instructions == null ? 0 : messageTokens(instructions);
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const read = await readStateRow(table, chatId);
@@ -53,7 +59,7 @@ export async function createChat(table: TableClient, chatId: string, instruction
     const now = new Date().toISOString();
     const generation = newGeneration();
     const owner = read?.kind === 'live' ? read.state.owner : ownerOfNewChat(access);
-    const state = freshStateRow(chatId, { generation, instructions, instructionTokens, now, owner, sweepPending: read != null });
+    const state = freshStateRow(chatId, { generation, instructions, instructionTokens, now, owner, sweepPending: read != null, tools });
     const actions: TransactionAction[] = [stateWrite(state, read)];
     if (instructions != null) {
       const system: NewMessage = { role: 'system', content: instructions, tokens: instructionTokens };

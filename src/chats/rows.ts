@@ -2,9 +2,10 @@
 // from keys.ts; this module decides the columns.
 import type { TableEntity } from '@azure/data-tables';
 import { z } from 'zod';
-import { contentProperties, fitRow, joinContent } from './content.js';
+import { contentProperties, fitRow, joinContent, joinText, textProperties } from './content.js';
+import { stringList, toolCallList, toolDefinitionList } from './tool-rows.js';
 import { messageRowKey, partitionKey, sequenceOfRowKey, stateRowKey } from './keys.js';
-import type { ChatState, NewMessage, StoredMessage } from './types.js';
+import type { ChatState, ChatTools, NewMessage, PendingTools, StoredMessage } from './types.js';
 
 const count = z.number().int().nonnegative().catch(0);
 const flag = z.boolean().catch(false);
@@ -26,6 +27,11 @@ const stateEntity = z.object({
   completionTokensUsed: count,
   owner: z.string().optional(),
   sweepPending: flag.optional(),
+  temperature: z.number().optional(),
+  maxOutputTokens: z.number().int().optional(),
+  pendingRounds: count,
+  pendingClaim: z.string().optional(),
+  pendingClaimedAt: z.string().optional(),
   etag: z.string(),
 });
 
@@ -34,11 +40,64 @@ const messageEntity = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   createdAt: z.string(),
   tokens: count,
-  toolCalls: z.string().optional(),
+  toolCallId: z.string().optional(),
+  sources: z.string().optional(),
   turnId: z.string().optional(),
 });
 
-const toolCallList = z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() }));
+/** JSON kept in (possibly split) properties; a row that does not parse reads as the fallback, never fails the chat. */
+function jsonProperty<T>(entity: Record<string, unknown>, name: string, schema: z.ZodType<T>, fallback: T): T {
+  const text = joinText(entity, name);
+  if (text === '') return fallback;
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function parseTools(entity: Record<string, unknown>, row: z.infer<typeof stateEntity>): ChatTools {
+  return {
+    skills: jsonProperty(entity, 'skills', stringList, []),
+    clientTools: jsonProperty(entity, 'clientTools', toolDefinitionList, []),
+    ...(row.temperature == null ? {} : { temperature: row.temperature }),
+    ...(row.maxOutputTokens == null ? {} : { maxOutputTokens: row.maxOutputTokens }),
+  };
+}
+
+function parsePending(entity: Record<string, unknown>, row: z.infer<typeof stateEntity>): PendingTools | undefined {
+  const calls = jsonProperty(entity, 'pendingToolCalls', toolCallList, []);
+  if (calls.length === 0) return undefined;
+  const sources = jsonProperty<string[] | undefined>(entity, 'pendingSources', stringList, undefined);
+  return {
+    calls,
+    rounds: row.pendingRounds,
+    ...(sources == null ? {} : { sources }),
+    ...(row.pendingClaim == null || row.pendingClaim === '' ? {} : { claim: { id: row.pendingClaim, at: row.pendingClaimedAt ?? '' } }),
+  };
+}
+
+/** State-row properties for a chat's pending client calls; `undefined` clears them (Merge keeps absent properties). */
+export function pendingProperties(pending: PendingTools | undefined): Record<string, string | number> {
+  return {
+    ...textProperties('pendingToolCalls', pending == null ? '' : JSON.stringify(pending.calls)),
+    pendingRounds: pending?.rounds ?? 0,
+    pendingSources: pending?.sources == null ? '' : JSON.stringify(pending.sources),
+    pendingClaim: pending?.claim?.id ?? '',
+    pendingClaimedAt: pending?.claim?.at ?? '',
+  };
+}
+
+/** State-row properties for what PUT configured. */
+export function toolsProperties(tools: ChatTools): Record<string, string | number> {
+  return {
+    skills: JSON.stringify(tools.skills),
+    ...textProperties('clientTools', tools.clientTools.length === 0 ? '' : JSON.stringify(tools.clientTools)),
+    ...(tools.temperature == null ? {} : { temperature: tools.temperature }),
+    ...(tools.maxOutputTokens == null ? {} : { maxOutputTokens: tools.maxOutputTokens }),
+  };
+}
 
 /** The state row as read: a live chat, or the tombstone of a deleted one whose rows are still being swept. */
 export type StateRow =
@@ -49,6 +108,7 @@ export function parseStateRow(chatId: string, entity: Record<string, unknown>): 
   const row = stateEntity.parse(entity);
   if (row.deleted === true) return { kind: 'tombstone', chatId, generation: row.generation, etag: row.etag };
   const { promptTokensUsed: promptTokens, completionTokensUsed: completionTokens } = row;
+  const pending = parsePending(entity, row);
   return {
     kind: 'live',
     state: {
@@ -64,13 +124,16 @@ export function parseStateRow(chatId: string, entity: Record<string, unknown>): 
       etag: row.etag,
       ...(row.owner == null ? {} : { owner: row.owner }),
       sweepPending: row.sweepPending === true,
+      tools: parseTools(entity, row),
+      ...(pending == null ? {} : { pending }),
     },
   };
 }
 
 export function parseMessage(entity: Record<string, unknown>): StoredMessage {
   const row = messageEntity.parse(entity);
-  const toolCalls = row.toolCalls == null ? [] : toolCallList.catch([]).parse(JSON.parse(row.toolCalls));
+  const toolCalls = jsonProperty(entity, 'toolCalls', toolCallList, []);
+  const sources = row.sources == null ? undefined : jsonProperty<string[] | undefined>(entity, 'sources', stringList, undefined);
   return {
     sequence: sequenceOfRowKey(row.rowKey),
     role: row.role,
@@ -78,6 +141,8 @@ export function parseMessage(entity: Record<string, unknown>): StoredMessage {
     createdAt: row.createdAt,
     tokens: row.tokens,
     toolCalls,
+    ...(row.toolCallId == null ? {} : { toolCallId: row.toolCallId }),
+    ...(sources == null ? {} : { sources }),
     ...(row.turnId == null ? {} : { turnId: row.turnId }),
   };
 }
@@ -99,16 +164,19 @@ export function messageRow(
     createdAt,
     tokens: message.tokens,
     ...(turnId == null ? {} : { turnId }),
-    ...(message.toolCalls == null || message.toolCalls.length === 0 ? {} : { toolCalls: JSON.stringify(message.toolCalls) }),
     ...(truncated ? { truncated: true } : {}),
     ...contentProperties(text),
+    // Split like content: a long list of calls never truncates into unreadable JSON.
+    ...(message.toolCalls == null || message.toolCalls.length === 0 ? {} : textProperties('toolCalls', JSON.stringify(message.toolCalls), 5)),
+    ...(message.toolCallId == null ? {} : { toolCallId: message.toolCallId }),
+    ...(message.sources == null ? {} : { sources: JSON.stringify(message.sources) }),
   };
 }
 
 /** The state row of a new or reset chat: a fresh generation, counting its system message if any. */
 export function freshStateRow(
   chatId: string,
-  fields: { generation: string; instructions: string | null; instructionTokens: number; now: string; owner?: string; sweepPending: boolean },
+  fields: { generation: string; instructions: string | null; instructionTokens: number; now: string; owner?: string; sweepPending: boolean; tools: ChatTools },
 ): TableEntity {
   const hasInstructions = fields.instructions != null;
   return {
@@ -126,6 +194,7 @@ export function freshStateRow(
     sweepPending: fields.sweepPending,
     ...contentProperties(fields.instructions ?? ''),
     ...(fields.owner == null ? {} : { owner: fields.owner }),
+    ...toolsProperties(fields.tools),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ToolCall, Usage } from '../model/types.js';
+import type { ToolCall, ToolDefinition, Usage } from '../model/types.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -27,6 +27,27 @@ export interface ChatState {
   owner?: string;
   /** Rows of an earlier generation may remain: a sweep is due (after a reset, or an interrupted sweep). */
   sweepPending: boolean;
+  /** What PUT configured: skills, client tools and model overrides (API.md § Tools in chats). */
+  tools: ChatTools;
+  /** Client tool calls the turn paused for; present until their outputs are posted. */
+  pending?: PendingTools;
+}
+
+export interface ChatTools {
+  skills: string[];
+  clientTools: ToolDefinition[];
+  temperature?: number;
+  maxOutputTokens?: number;
+}
+
+export interface PendingTools {
+  calls: ToolCall[];
+  /** Model calls the paused turn already made (they count against CHAT_MAX_TOOL_ROUNDS). */
+  rounds: number;
+  /** Sources search_documents retrieved before the pause; citations of the final reply are checked against them. */
+  sources?: string[];
+  /** Set while one request is resuming the turn: a second client posting outputs gets 409. */
+  claim?: { id: string; at: string };
 }
 
 export interface StoredMessage {
@@ -39,6 +60,10 @@ export interface StoredMessage {
   toolCalls: ToolCall[];
   /** The turn that stored it (absent on rows written before turns had ids, and on system messages). */
   turnId?: string;
+  /** For `tool` messages: the call this is the result of. */
+  toolCallId?: string;
+  /** For a reply after search_documents: the sources the turn retrieved. */
+  sources?: string[];
 }
 
 /** A message about to be stored by a turn. */
@@ -48,4 +73,6 @@ export interface NewMessage {
   tokens: number;
   /** An assistant message's tool calls. */
   toolCalls?: ToolCall[];
+  toolCallId?: string;
+  sources?: string[];
 }

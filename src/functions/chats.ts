@@ -15,9 +15,10 @@ import { createChat, deleteChat, sweepInBackground } from '../chats/lifecycle.js
 import { pageToken, startOfToken } from '../chats/page-token.js';
 import { firstSequenceAfter, MAX_PAGE_MESSAGES, readPage, readStateRow } from '../chats/reads.js';
 import { parseTimestamp } from '../chats/timestamp.js';
-import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, type TurnDependencies } from '../chats/turn.js';
+import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, requiresActionBody, type TurnDependencies } from '../chats/turn.js';
+import { clientToolsField, modelOverridesField, skillsField, toolOutputsField } from '../skills/chat-tools-schema.js';
 import { chatStateView } from '../chats/view.js';
-import { chatTable, modelClient } from '../services.js';
+import { chatTable, modelClient, skillServices } from '../services.js';
 
 export const chatParams = z.object({ chatId: chatIdSchema });
 
@@ -26,9 +27,15 @@ export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export const createChatBody = z.looseObject({
   instructions: z.string().max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`).nullable().optional(),
+  skills: skillsField.optional(),
+  tools: clientToolsField.optional(),
+  model: modelOverridesField.optional(),
 });
 
-export const postChatBody = z.looseObject({ message: z.string().min(1, 'must not be empty').optional() });
+export const postChatBody = z.looseObject({
+  message: z.string().min(1, 'must not be empty').optional(),
+  toolOutputs: toolOutputsField.optional(),
+});
 export const postChatQuery = z.object({ message: z.string().min(1, 'must not be empty').optional() });
 
 export const chatStateQuery = z.object({
@@ -54,7 +61,7 @@ export const chatStateQuery = z.object({
 });
 
 function turnDependencies(request: HttpRequest, context: InvocationContext, table: TableClient): TurnDependencies {
-  const { historyTokens, maxOutputTokens, modelContextTokens } = config();
+  const { historyTokens, maxOutputTokens, modelContextTokens, maxToolRounds, toolTimeoutMs } = config();
   return {
     table,
     model: modelClient,
@@ -62,6 +69,7 @@ function turnDependencies(request: HttpRequest, context: InvocationContext, tabl
     access: chatAccess(request),
     warn: (message, error) => context.warn(message, error),
     info: (message) => context.log(message),
+    tools: { services: skillServices(), maxRounds: maxToolRounds, callTimeoutMs: toolTimeoutMs, log: (message) => context.warn(message) },
   };
 }
 
@@ -81,10 +89,11 @@ function sweepLater(table: TableClient, chatId: string, context: InvocationConte
 
 export async function putChat(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { chatId } = validate(chatParams, request.params, 'path');
-  const { instructions } = await readJson(request, createChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
+  const { instructions, skills, tools, model } = await readJson(request, createChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
   const systemMessage = instructions === undefined ? DEFAULT_INSTRUCTIONS : instructions?.trim() ? instructions : null;
   const table = await chatTable();
-  const result = await createChat(table, chatId, systemMessage, chatAccess(request));
+  const chatTools = { skills: skills ?? [], clientTools: tools ?? [], ...model };
+  const result = await createChat(table, chatId, systemMessage, chatAccess(request), chatTools);
   if (result.kind === 'hidden') throw unknownChat(chatId);
   if (result.state.sweepPending) sweepLater(table, chatId, context);
   return { status: 202, jsonBody: { chatId } };
@@ -95,19 +104,26 @@ export async function postChat(request: HttpRequest, context: InvocationContext)
   const query = validate(postChatQuery, Object.fromEntries(request.query), 'query');
   const body = await readJson(request, postChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
   const message = body.message ?? query.message;
-  if (message == null) throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL.');
-  const turn = { chatId, message, signal: abortSignalOf(request) };
+  const { toolOutputs } = body;
+  if (message != null && toolOutputs != null) throw invalidRequest('toolOutputs: send either a message or toolOutputs, not both.');
+  if (message == null && toolOutputs == null) {
+    throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL (or {"toolOutputs": [...]} to continue a paused turn).');
+  }
+  const settings = config();
+  const turn = {
+    chatId,
+    ...(toolOutputs == null ? { message } : { toolOutputs }),
+    caller: callerIdentity(request, settings.trustClientPrincipal),
+    signal: abortSignalOf(request),
+  };
   const dependencies = turnDependencies(request, context, await chatTable());
   if (wantsEventStream(request.headers.get('accept'))) {
     const events = await primed(chatTurnEvents(dependencies, turn));
     return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(events, context) };
   }
   const outcome = await chatTurn(dependencies, turn);
-  return {
-    status: 200,
-    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'x-chat-stored': String(outcome.stored) },
-    body: outcome.reply,
-  };
+  if (outcome.kind === 'requires_action') return { status: 200, headers: { 'x-chat-stored': String(outcome.stored) }, jsonBody: requiresActionBody(outcome.toolCalls, outcome.stored) };
+  return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'x-chat-stored': String(outcome.stored) }, body: outcome.reply };
 }
 
 export async function getChat(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
