@@ -1,7 +1,7 @@
 // The one translator of model-provider failures into API.md errors. Everything the model layer can throw
 // passes through `translateModelError`, so no path through it ends in a 500: SDK errors, Entra ID failures,
 // bodies that are not completions, our own silence watchdog and network breaks alike.
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
 import {
   AppError,
   clientClosedRequest,
@@ -162,6 +162,9 @@ export function translateModelError(error: unknown, operation: ModelOperation = 
   if (error instanceof APIConnectionTimeoutError) {
     return modelTimeout('The model did not answer in time. Try again, or raise MODEL_TIMEOUT_MS.');
   }
+  // The SDK wraps what the token provider throws ("Failed to get token from 'apiKey' function") in an
+  // OpenAIError whose cause is the Entra ID error.
+  if (error instanceof OpenAIError && !(error instanceof APIError) && isEntraFailure(error.cause)) return translateModelError(error.cause, operation);
   if (isEntraFailure(error)) {
     return modelAuthFailed(
       `No Microsoft Entra ID token could be obtained for Azure OpenAI (${shortMessage(error)}). Locally, sign in with ` +

@@ -9,12 +9,12 @@ import { modelError } from '../http/errors.js';
 let knownDimensions: number | undefined;
 
 /** Throws model_error (502) unless every vector is finite, not all zeros and of one known dimension. */
-export function checkVectors(vectors: number[][], model: string): void {
+export function checkVectors(vectors: unknown[][], model: string): asserts vectors is number[][] {
   for (const [index, vector] of vectors.entries()) {
     const problem =
       vector.length === 0
         ? 'is empty'
-        : !vector.every(Number.isFinite)
+        : !vector.every((value) => typeof value === 'number' && Number.isFinite(value))
           ? 'contains values that are not finite numbers'
           : vector.every((value) => value === 0)
             ? 'is all zeros'

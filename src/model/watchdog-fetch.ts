@@ -91,7 +91,8 @@ function errorFieldAsData(): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = '';
-  const rewrite = (line: string) => (line.startsWith('error:') ? `data:${line.slice('error:'.length)}` : line);
+  // The field's value is the error object itself; wrapped as `{"error": ...}` the SDK throws it as an APIError.
+  const rewrite = (text: string) => text.replace(/^error:[ ]?(.*)$/gm, (_, value: string) => `data: {"error":${value.trim() === '' ? 'null' : value}}`);
   return new TransformStream({
     transform(chunk, controller) {
       pending += decoder.decode(chunk, { stream: true });
@@ -99,7 +100,7 @@ function errorFieldAsData(): TransformStream<Uint8Array, Uint8Array> {
       if (lastBreak < 0) return;
       const complete = pending.slice(0, lastBreak + 1);
       pending = pending.slice(lastBreak + 1);
-      controller.enqueue(encoder.encode(complete.replace(/^error:/gm, 'data:')));
+      controller.enqueue(encoder.encode(rewrite(complete)));
     },
     flush(controller) {
       pending += decoder.decode();

@@ -58,5 +58,6 @@ export type WireCompletion = z.infer<typeof completionSchema>;
 export type WireChunk = z.infer<typeof chunkSchema>;
 
 export const embeddingsSchema = z.object({
-  data: z.array(z.object({ index: z.number(), embedding: z.array(z.number()) })),
+  // Values are checked by checkVectors (vectors.ts), which names what is wrong (JSON can carry 1e999 = Infinity).
+  data: z.array(z.object({ index: z.number(), embedding: z.array(z.unknown()) })),
 });
