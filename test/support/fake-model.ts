@@ -3,6 +3,7 @@
 // inject latency, throttling, errors, hangs and cut streams. With a `profile` (test/support/providers) it
 // speaks one real provider's dialect instead: its completion, stream, embeddings and error shapes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ProviderFailure, ProviderProfile, WireReply, WireRequest } from './providers/profiles.js';
 
@@ -34,7 +35,15 @@ export interface Reply {
   content?: string;
   /** Exact streamed deltas (default: the content split after each word). */
   chunks?: string[];
-  toolCalls?: { name: string; arguments: string }[];
+  /** Ids default to unique `call_<random>` ones, as OpenAI's are. */
+  toolCalls?: { id?: string; name: string; arguments: string }[];
+  /**
+   * How streamed tool calls arrive (generic shapes; profiles use their provider's own). `pieces` (OpenAI, Azure
+   * OpenAI, vLLM): the first delta of a call has index, id, type and name with empty arguments, later deltas
+   * only index and a piece of the arguments (openai-node's ChatCompletionChunk.Choice.Delta.ToolCall). `whole`
+   * (Ollama's /v1 compatibility layer): each call complete in one delta.
+   */
+  toolCallStyle?: 'pieces' | 'whole';
   finishReason?: string;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   /** A refusal instead of content (profiles only): `content: null` plus `refusal`, or `delta.refusal` pieces. */
@@ -290,7 +299,7 @@ export class FakeModel {
     return {
       content,
       pieces: reply.chunks ?? content.match(/\S+\s*|\s+/g) ?? [],
-      toolCalls: reply.toolCalls ?? [],
+      toolCalls: (reply.toolCalls ?? []).map((call) => ({ name: call.name, arguments: call.arguments })),
       refusal: reply.refusal,
       reasoning: reply.reasoning,
       finishReason: reply.finishReason ?? (reply.toolCalls ? 'tool_calls' : 'stop'),
@@ -306,7 +315,7 @@ export class FakeModel {
   }
 
   private json(res: ServerResponse, chat: ChatBody, reply: Reply): void {
-    const toolCalls = reply.toolCalls?.map((call, index) => ({ id: `call_${index}`, type: 'function', function: call }));
+    const toolCalls = reply.toolCalls?.map((call) => ({ id: call.id ?? callId(), type: 'function', function: { name: call.name, arguments: call.arguments } }));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({
       id: 'chatcmpl-fake',
@@ -336,9 +345,15 @@ export class FakeModel {
     const frames: OutFrame[] = [{ text: frame({ role: 'assistant', content: '' }), content: false }];
     const pieces = reply.chunks ?? (reply.content ?? '').match(/\S+\s*|\s+/g) ?? [];
     for (const piece of pieces) frames.push({ text: frame({ content: piece }), content: true });
-    (reply.toolCalls ?? []).forEach((call, index) => {
-      frames.push({ text: frame({ tool_calls: [{ index, id: `call_${index}`, type: 'function', function: call }] }), content: false });
-    });
+    for (const [index, call] of (reply.toolCalls ?? []).entries()) {
+      const id = call.id ?? callId();
+      if (reply.toolCallStyle === 'whole') {
+        frames.push({ text: frame({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: call.arguments } }] }), content: false });
+        continue;
+      }
+      frames.push({ text: frame({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }), content: false });
+      for (const piece of call.arguments.match(/[\s\S]{1,7}/g) ?? []) frames.push({ text: frame({ tool_calls: [{ index, function: { arguments: piece } }] }), content: false });
+    }
     frames.push({ text: frame({}, reply.finishReason ?? (reply.toolCalls ? 'tool_calls' : 'stop')), content: false });
     if (chat.stream_options?.include_usage) frames.push({ text: frame(null, null, this.usage(chat, reply)), content: false });
     frames.push({ text: 'data: [DONE]\n\n', content: false });
@@ -374,6 +389,11 @@ export class FakeModel {
     }
     res.end();
   }
+}
+
+/** A unique tool-call id, shaped like OpenAI's. */
+function callId(): string {
+  return `call_${randomBytes(12).toString('base64url')}`;
 }
 
 export function sleep(ms: number): Promise<void> {
