@@ -10,7 +10,6 @@ import {
   recordStreamOptionsRejected,
   recordToolsUnsupported,
   streamOptionsAccepted,
-  toolsSupported,
   ToolsUnsupportedError,
 } from './capabilities.js';
 import { withRetries } from './retries.js';
@@ -125,7 +124,8 @@ class OpenAIModelClient implements ModelClient {
    * `stream_options`) and remembering it for the process.
    */
   private async send<T>(request: CompletionRequest, call: (shape: CallShape, timeLeftMs: number) => Promise<T>): Promise<T> {
-    if (request.tools != null && !toolsSupported(this.chatModel)) throw new ToolsUnsupportedError(this.chatModel);
+    // Tools are still sent when the model was seen without tool support: callers decide (the RAG rewrite
+    // skips them via toolsSupported; the tool loop has its own fallback).
     const deadline = Date.now() + this.settings.timeoutMs;
     for (let adaptations = 0; ; adaptations++) {
       const shape: CallShape = {
