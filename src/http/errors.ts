@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'search_error'
   | 'storage_error'
   | 'model_not_configured'
+  | 'model_auth_failed'
+  | 'quota_exceeded'
   | 'storage_unavailable'
   | 'storage_auth_failed'
   | 'model_timeout'
@@ -64,6 +66,12 @@ export const searchError = (message: string, cause?: unknown) => new AppError(50
 
 export const modelTimeout = (message: string, cause?: unknown) =>
   new AppError(504, 'model_timeout', message, { cause });
+
+/** The provider's quota or billing limit is exhausted: retrying cannot help, so no Retry-After. */
+export const quotaExceeded = (message: string, cause?: unknown) => new AppError(429, 'quota_exceeded', message, { cause });
+
+/** No credential for the model could be obtained, or the model service refused ours. */
+export const modelAuthFailed = (message: string, cause?: unknown) => new AppError(503, 'model_auth_failed', message, { cause });
 
 export const modelNotConfigured = (message: string) => new AppError(503, 'model_not_configured', message);
 
