@@ -127,6 +127,8 @@ const notSetInAzure: Record<string, string> = {
   MAX_DOCUMENT_BYTES: 'app default',
   REQUIRE_ACCESS_CONTROL: 'needs per-user access lists in the index and App Service authentication, which this template does not configure',
   RAG_SYSTEM_PROMPT: 'app default: a generic prompt for your documents',
+  MODEL_REASONING: 'app default (auto: detected from the model name and the provider\'s answer)',
+  MODEL_REASONING_EFFORT: 'app default (the provider\'s)',
   CONTENT_CONTAINER: 'the app default is the `content` container the Bicep creates',
   INGEST_SAMPLE_DATA: 'local host only: Azure uses AI Search, filled by the postdeploy hook',
   PORT: 'local host only',

@@ -1,3 +1,4 @@
+import { toolsSupported, ToolsUnsupportedError } from '../model/capabilities.js';
 import type { ChatMessage, Completion } from '../model/types.js';
 import type { RagDependencies } from './plan.js';
 import { QUERY_MAX_TOKENS, QUERY_SYSTEM_PROMPT, SEARCH_TOOL } from './prompts.js';
@@ -26,11 +27,19 @@ export interface RewrittenQuery {
 export async function rewriteQuery(request: RagRequest, deps: RagDependencies): Promise<RewrittenQuery> {
   const finalTurn: ChatMessage = { role: 'user', content: `Generate a search query for: ${request.question.text}` };
   const messages = assemble(QUERY_SYSTEM_PROMPT, request.history, finalTurn, QUERY_MAX_TOKENS, deps.settings);
-  const { value: completion, durationMs } = await timed(() =>
-    deps.model.complete({ messages, temperature: 0, maxTokens: QUERY_MAX_TOKENS, tools: [SEARCH_TOOL], toolChoice: 'auto', signal: deps.signal }),
-  );
-  const fromTool = toolQuery(completion);
-  const fromText = fromTool == null ? textQuery(completion) : undefined;
+  // A model without tool support (Ollama answers 400 "does not support tools") searches as if the rewrite
+  // gave no query; once seen, the process no longer asks it.
+  const { value: completion, durationMs } = await timed(async (): Promise<Completion | undefined> => {
+    if (!toolsSupported(deps.model.chatModel)) return undefined;
+    try {
+      return await deps.model.complete({ messages, temperature: 0, maxTokens: QUERY_MAX_TOKENS, tools: [SEARCH_TOOL], toolChoice: 'auto', signal: deps.signal });
+    } catch (error: unknown) {
+      if (error instanceof ToolsUnsupportedError) return undefined;
+      throw error;
+    }
+  });
+  const fromTool = completion == null ? undefined : toolQuery(completion);
+  const fromText = completion == null || fromTool != null ? undefined : textQuery(completion);
   const query = fromTool ?? fromText ?? fallbackQuery(request);
   const source = fromTool != null ? 'tool_call' : fromText != null ? 'text_reply' : 'fallback';
   return {
@@ -40,7 +49,7 @@ export async function rewriteQuery(request: RagRequest, deps: RagDependencies): 
       'Prompt to generate search query',
       messages,
       { model: deps.model.chatModel, temperature: 0, max_tokens: QUERY_MAX_TOKENS, query_source: source },
-      completion.usage ?? null,
+      completion?.usage ?? null,
       durationMs,
     ),
   };

@@ -69,7 +69,7 @@ export async function startApp(env: Record<string, string | undefined> = {}, opt
     output: () => output,
     process: child,
     async stop() {
-      if (child.exitCode == null) {
+      if (child.exitCode == null && child.signalCode == null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
