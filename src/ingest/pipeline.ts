@@ -35,13 +35,25 @@ export interface IngestResult {
   contentType: DocumentType;
 }
 
+/**
+ * Characters a file name must not hold: path separators and characters that look like them (a name such as
+ * `a∕b.pdf` would read as a folder in a citation), control and invisible format characters (bidi overrides
+ * such as U+202E make `evil‮fdp.exe` display as `evilexe.pdf`; zero-width characters make two names look
+ * identical), line/paragraph separators, lone surrogates (encodeURIComponent throws URIError on them), and
+ * `#`/`?`, which end a URL path.
+ */
+const forbiddenInName = /[/\\#?\u2044\u2215\u2216\u2571\u2572\u29f5\u29f8\u29f9\ufe68\uff0f\uff3c]|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
 /** A document name: a file name (no folders), safe as a blob name and in a URL path. */
 export const documentName = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
-  .refine((name) => !/[/\\\u0000-\u001f\u007f#?]/.test(name), 'must be a file name without / \\ # ? or control characters')
+  .refine(
+    (name) => !forbiddenInName.test(name),
+    'must be a file name without / \\ # ?, slash or backslash lookalikes (such as ∕ or ／), control, bidi or invisible characters',
+  )
   .refine((name) => name !== '.' && name !== '..', 'must be a file name');
 
 export const documentCategory = z.string().trim().min(1).max(100).optional();
