@@ -40,6 +40,9 @@ const environmentSchema = z.object({
   AZURE_SEARCH_INDEX: optionalText,
   AZURE_SEARCH_API_KEY: optionalText,
   CHAT_HISTORY_TOKENS: wholeNumber(8000),
+  CHAT_MAX_TOOL_ROUNDS: wholeNumber(8, 1, 50),
+  CHAT_TOOL_TIMEOUT_MS: wholeNumber(30_000, 1, 600_000),
+  CHAT_TODO_TABLE_NAME: optionalText,
   MAX_OUTPUT_TOKENS: wholeNumber(1024),
   MODEL_CONTEXT_TOKENS: wholeNumber(128_000),
   MODEL_TIMEOUT_MS: wholeNumber(60_000),
@@ -94,6 +97,12 @@ export interface AppConfig {
   chatStorage: StorageSettings;
   storage: StorageSettings;
   chatTableName: string;
+  /** Table of the todo sample skills (partition = chat id). */
+  todoTableName: string;
+  /** Most model calls in one chat turn with tools. */
+  maxToolRounds: number;
+  /** Longest one skill call may run. */
+  toolTimeoutMs: number;
   search: { endpoint?: string; index: string; apiKey?: string; clientId?: string };
   historyTokens: number;
   maxOutputTokens: number;
@@ -174,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     chatStorage: readStorage(env, chatStorageSetting),
     storage: readStorage(env, 'AzureWebJobsStorage'),
     chatTableName: settings.CHAT_TABLE_NAME ?? 'ChatState',
+    // Beside the chat table by default, so each CHAT_TABLE_NAME (each test app) gets its own todo table.
+    todoTableName: settings.CHAT_TODO_TABLE_NAME ?? `${(settings.CHAT_TABLE_NAME ?? 'ChatState').slice(0, 58)}Todos`,
+    maxToolRounds: settings.CHAT_MAX_TOOL_ROUNDS,
+    toolTimeoutMs: settings.CHAT_TOOL_TIMEOUT_MS,
     search: {
       endpoint: settings.AZURE_SEARCH_ENDPOINT,
       index: settings.AZURE_SEARCH_INDEX ?? 'gptkbindex',

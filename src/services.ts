@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { config } from './config.js';
+import { config, type AppConfig } from './config.js';
 import type { IngestDependencies } from './ingest/pipeline.js';
 import type { ModelClient } from './model/types.js';
 import type { SearchIndex } from './search/types.js';
@@ -26,19 +26,27 @@ export const modelClient = lazy<ModelClient>(async () => {
   return createModelClient(config());
 });
 
-/** The chat table (CHAT_TABLE_NAME on CHAT_STORAGE_CONNECTION), created on first use. */
-export const chatTable = lazy<import('@azure/data-tables').TableClient>(async () => {
-  const { createTableClient } = await import('./storage/clients.js');
-  const { translateStorageError } = await import('./storage/errors.js');
-  const settings = config();
-  const table = await createTableClient(settings.chatStorage, settings.chatTableName);
-  try {
-    await table.createTable();
-  } catch (error: unknown) {
-    throw translateStorageError(error);
-  }
-  return table;
-});
+/** A table on the chat storage connection, created on first use. */
+function lazyTable(name: (settings: AppConfig) => string) {
+  return lazy<import('@azure/data-tables').TableClient>(async () => {
+    const { createTableClient } = await import('./storage/clients.js');
+    const { translateStorageError } = await import('./storage/errors.js');
+    const settings = config();
+    const table = await createTableClient(settings.chatStorage, name(settings));
+    try {
+      await table.createTable();
+    } catch (error: unknown) {
+      throw translateStorageError(error);
+    }
+    return table;
+  });
+}
+
+/** The chat table (CHAT_TABLE_NAME on CHAT_STORAGE_CONNECTION). */
+export const chatTable = lazyTable((settings) => settings.chatTableName);
+
+/** The todo sample skills' table (CHAT_TODO_TABLE_NAME, beside the chat table). */
+export const todoTable = lazyTable((settings) => settings.todoTableName);
 
 /** The search index: Azure AI Search when AZURE_SEARCH_ENDPOINT is set, else the embedded index in .data/. */
 export const searchIndex = lazy<SearchIndex>(async () => {
@@ -65,6 +73,20 @@ export const contentStore = lazy<ContentStore>(async () => {
   const { BlobContentStore } = await import('./storage/content-store.js');
   return new BlobContentStore(config().storage, config().contentContainer);
 });
+
+/** What skills may use (src/skills): the process-wide clients and the settings retrieval checks. */
+export function skillServices(): import('./skills/types.js').SkillServices {
+  const settings = config();
+  return {
+    model: modelClient,
+    searchIndex,
+    todoTable,
+    settings: {
+      embeddingsEnabled: settings.embeddingModel != null,
+      rag: { historyTokens: settings.historyTokens, maxOutputTokens: settings.maxOutputTokens, modelContextTokens: settings.modelContextTokens },
+    },
+  };
+}
 
 /** What the ingestion pipeline needs, from the process-wide clients. */
 export async function ingestDependencies(): Promise<IngestDependencies> {

@@ -84,9 +84,9 @@ let context: BrowserContext;
 let page: Page;
 let step = 0;
 
-async function shot(name: string, target: Page = page): Promise<void> {
+async function shot(name: string, target: Page = page, fullPage = true): Promise<void> {
   step += 1;
-  await target.screenshot({ path: path.join(SCREENSHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await target.screenshot({ path: path.join(SCREENSHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage });
 }
 
 async function open(baseUrl: string, tab = ''): Promise<void> {
@@ -225,6 +225,7 @@ describe('GET /api/playground', () => {
     await until(() => answer.locator('.followups button').count()).toBe(2);
     expect(await answer.locator('.answer').textContent()).toBe('Yes: annual eye exams are covered kestrel-health-select.pdf#page=7.');
     expect(await answer.locator('.followups').textContent()).toBe('What is my deductible?Are glasses covered?');
+    await shot('rag-answer', page, false); // what docs/playground.png shows
     // The image went to the model with the question.
     const answering = model.chatBodies().find((body) => !body.tools?.length);
     const parts = lastUser(answering!)?.content as { type: string; image_url?: { url: string } }[];

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startApp, type RunningApp } from './support/app.js';
-import { startFakeModel, type FakeModel } from './support/fake-model.js';
+import { echoResponder, startFakeModel, type FakeModel } from './support/fake-model.js';
+import { toolDriver } from './support/tool-driver.js';
 import { parseHttpFile } from './support/http-file.js';
 
 // Routes whose issue has not landed yet; each is removed from this list by the issue that builds it.
@@ -15,6 +16,8 @@ let model: FakeModel;
 let app: RunningApp;
 beforeAll(async () => {
   model = await startFakeModel();
+  // The tool examples need a model that calls tools; without tools on offer it echoes, as before.
+  model.responder = toolDriver(echoResponder);
   app = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'test-model' });
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ export const MAX_CONTENT_PROPERTIES = 15;
 /** The most text one message row can hold. */
 export const ROW_CONTENT_CHARS = PROPERTY_CHARS * MAX_CONTENT_PROPERTIES;
 
-const propertyName = (index: number) => (index === 0 ? 'content' : `content${index}`);
+const propertyName = (index: number, name = 'content') => (index === 0 ? name : `${name}${index}`);
 
 /** Splits text into pieces of at most `size` code units, never between the two halves of a surrogate pair. */
 export function splitText(text: string, size: number = PROPERTY_CHARS): string[] {
@@ -49,4 +49,28 @@ export function joinContent(entity: Record<string, unknown>): string {
 export function fitRow(text: string): { text: string; truncated: boolean } {
   if (text.length <= ROW_CONTENT_CHARS) return { text, truncated: false };
   return { text: splitText(text, ROW_CONTENT_CHARS)[0] ?? '', truncated: true };
+}
+
+/**
+ * Any long text (tool calls as JSON, a chat's client tools) split like message content: `<name>`, `<name>1`, ...
+ * plus `<name>Parts`. The OpenAI extension lost whole chats to a truncated ToolCalls column (its issue #194).
+ */
+export function textProperties(name: string, text: string, maxProperties = MAX_CONTENT_PROPERTIES): Record<string, string | number> {
+  const pieces = splitText(text);
+  if (pieces.length > maxProperties) throw new RangeError(`${name} exceeds ${maxProperties} properties`);
+  const properties: Record<string, string | number> = { [`${name}Parts`]: pieces.length, [propertyName(0, name)]: '' };
+  pieces.forEach((piece, index) => (properties[propertyName(index, name)] = piece));
+  return properties;
+}
+
+/** Joins what textProperties wrote; a single unsplit property (older rows) reads as one part. */
+export function joinText(entity: Record<string, unknown>, name: string): string {
+  const count = entity[`${name}Parts`];
+  const parts = typeof count === 'number' ? count : 1;
+  let text = '';
+  for (let index = 0; index < parts; index++) {
+    const piece = entity[propertyName(index, name)];
+    if (typeof piece === 'string') text += piece;
+  }
+  return text;
 }

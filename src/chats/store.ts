@@ -5,9 +5,10 @@ import { z } from 'zod';
 import type { Usage } from '../model/types.js';
 import { messageTokens } from '../model/tokens.js';
 import { storageStatus, translateStorageError } from '../storage/errors.js';
-import { contentProperties, fitRow, joinContent } from './content.js';
+import { contentProperties, fitRow, joinContent, joinText, textProperties } from './content.js';
 import { generationOfRowKey, messageRowKey, messageRowRange, partitionKey, sequenceOfRowKey, stateRowKey } from './keys.js';
-import type { ChatState, NewMessage, StoredMessage } from './types.js';
+import type { ChatState, ChatTools, NewMessage, PendingTools, StoredMessage } from './types.js';
+import { toolDefinitionList, toolCallList, stringList } from './tool-rows.js';
 
 /** Rows per history page. A turn reads pages until the token budget is filled, never the whole chat. */
 export const HISTORY_PAGE_SIZE = 50;
@@ -41,6 +42,11 @@ const stateEntity = z.object({
   completionTokensUsed: count,
   etag: z.string(),
   owner: z.string().optional(),
+  temperature: z.number().optional(),
+  maxOutputTokens: z.number().int().optional(),
+  pendingRounds: count,
+  pendingClaim: z.string().optional(),
+  pendingClaimedAt: z.string().optional(),
 });
 
 const messageEntity = z.object({
@@ -48,10 +54,63 @@ const messageEntity = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   createdAt: z.string(),
   tokens: count,
-  toolCalls: z.string().optional(),
+  toolCallId: z.string().optional(),
+  sources: z.string().optional(),
 });
 
-const toolCallList = z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() }));
+/** JSON kept in (possibly split) properties; a row that does not parse reads as the fallback, never fails the chat. */
+function jsonProperty<T>(entity: Record<string, unknown>, name: string, schema: z.ZodType<T>, fallback: T): T {
+  const text = joinText(entity, name);
+  if (text === '') return fallback;
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function parseTools(entity: Record<string, unknown>, row: z.infer<typeof stateEntity>): ChatTools {
+  return {
+    skills: jsonProperty(entity, 'skills', stringList, []),
+    clientTools: jsonProperty(entity, 'clientTools', toolDefinitionList, []),
+    ...(row.temperature == null ? {} : { temperature: row.temperature }),
+    ...(row.maxOutputTokens == null ? {} : { maxOutputTokens: row.maxOutputTokens }),
+  };
+}
+
+function parsePending(entity: Record<string, unknown>, row: z.infer<typeof stateEntity>): PendingTools | undefined {
+  const calls = jsonProperty(entity, 'pendingToolCalls', toolCallList, []);
+  if (calls.length === 0) return undefined;
+  const sources = jsonProperty<string[] | undefined>(entity, 'pendingSources', stringList, undefined);
+  return {
+    calls,
+    rounds: row.pendingRounds,
+    ...(sources == null ? {} : { sources }),
+    ...(row.pendingClaim == null || row.pendingClaim === '' ? {} : { claim: { id: row.pendingClaim, at: row.pendingClaimedAt ?? '' } }),
+  };
+}
+
+/** State-row properties for a chat's pending client calls; `undefined` clears them (Merge keeps absent properties). */
+export function pendingProperties(pending: PendingTools | undefined): Record<string, string | number> {
+  return {
+    ...textProperties('pendingToolCalls', pending == null ? '' : JSON.stringify(pending.calls)),
+    pendingRounds: pending?.rounds ?? 0,
+    pendingSources: pending?.sources == null ? '' : JSON.stringify(pending.sources),
+    pendingClaim: pending?.claim?.id ?? '',
+    pendingClaimedAt: pending?.claim?.at ?? '',
+  };
+}
+
+/** State-row properties for what PUT configured. */
+function toolsProperties(tools: ChatTools): Record<string, string | number> {
+  return {
+    skills: JSON.stringify(tools.skills),
+    ...textProperties('clientTools', tools.clientTools.length === 0 ? '' : JSON.stringify(tools.clientTools)),
+    ...(tools.temperature == null ? {} : { temperature: tools.temperature }),
+    ...(tools.maxOutputTokens == null ? {} : { maxOutputTokens: tools.maxOutputTokens }),
+  };
+}
 
 function parseState(chatId: string, entity: Record<string, unknown>): ChatState {
   const row = stateEntity.parse(entity);
@@ -68,12 +127,17 @@ function parseState(chatId: string, entity: Record<string, unknown>): ChatState 
     usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
     etag: row.etag,
     ...(row.owner == null ? {} : { owner: row.owner }),
+    tools: parseTools(entity, row),
+    ...withPending(parsePending(entity, row)),
   };
 }
 
+const withPending = (pending: PendingTools | undefined) => (pending == null ? {} : { pending });
+
 function parseMessage(entity: Record<string, unknown>): StoredMessage {
   const row = messageEntity.parse(entity);
-  const toolCalls = row.toolCalls == null ? [] : toolCallList.catch([]).parse(JSON.parse(row.toolCalls));
+  const toolCalls = jsonProperty(entity, 'toolCalls', toolCallList, []);
+  const sources = row.sources == null ? undefined : jsonProperty<string[] | undefined>(entity, 'sources', stringList, undefined);
   return {
     sequence: sequenceOfRowKey(row.rowKey),
     role: row.role,
@@ -81,6 +145,8 @@ function parseMessage(entity: Record<string, unknown>): StoredMessage {
     createdAt: row.createdAt,
     tokens: row.tokens,
     toolCalls,
+    ...(row.toolCallId == null ? {} : { toolCallId: row.toolCallId }),
+    ...(sources == null ? {} : { sources }),
   };
 }
 
@@ -95,6 +161,10 @@ export function messageRow(chatId: string, generation: string, sequence: number,
     tokens: message.tokens,
     ...(truncated ? { truncated: true } : {}),
     ...contentProperties(text),
+    // Split like content: a long list of calls never truncates into unreadable JSON.
+    ...(message.toolCalls == null || message.toolCalls.length === 0 ? {} : textProperties('toolCalls', JSON.stringify(message.toolCalls), 5)),
+    ...(message.toolCallId == null ? {} : { toolCallId: message.toolCallId }),
+    ...(message.sources == null ? {} : { sources: JSON.stringify(message.sources) }),
   };
 }
 
@@ -163,7 +233,13 @@ function newGeneration(): string {
  * message). Old messages become unreachable in that single write; a turn still in flight finds the state
  * changed when it commits and is not stored (see README § Stateful chats). Old rows are swept afterwards.
  */
-export async function createChat(table: TableClient, chatId: string, instructions: string | null, owner?: string): Promise<ChatState> {
+export async function createChat(
+  table: TableClient,
+  chatId: string,
+  instructions: string | null,
+  owner?: string,
+  tools: ChatTools = { skills: [], clientTools: [] },
+): Promise<ChatState> {
   const now = new Date().toISOString();
   const generation = newGeneration();
   const hasInstructions = instructions != null;
@@ -180,6 +256,7 @@ export async function createChat(table: TableClient, chatId: string, instruction
     completionTokensUsed: 0,
     ...contentProperties(instructions ?? ''),
     ...(owner == null ? {} : { owner }),
+    ...toolsProperties(tools),
   };
   const actions: TransactionAction[] = [['upsert', state, 'Replace']];
   if (instructions != null) {
@@ -273,11 +350,22 @@ function sizeOf(actions: TransactionAction[]): number {
  * without calling the model again. Sizes are checked before the first attempt: a paid-for turn never fails
  * because of a storage limit.
  */
+export interface CommitOptions {
+  /** Pending client calls to set (a paused turn) or clear (undefined, when the turn had any). */
+  pending?: { set: PendingTools | undefined };
+  /**
+   * Whether the turn may still append after another write changed the state: a new message must not land
+   * between a tool call and its outputs (state has pending calls), and a resume only while it holds the claim.
+   */
+  canAppend?: (current: ChatState) => boolean;
+}
+
 export async function commitTurn(
   table: TableClient,
   read: ChatState,
   messages: NewMessage[],
   usage: Usage | undefined,
+  options: CommitOptions = {},
 ): Promise<CommitResult> {
   let state = read;
   for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
@@ -298,6 +386,7 @@ export async function commitTurn(
       ...next,
       promptTokensUsed: promptTokens,
       completionTokensUsed: completionTokens,
+      ...(options.pending == null ? {} : pendingProperties(options.pending.set)),
     };
     const actions: TransactionAction[] = [['update', update, 'Merge', { etag: state.etag }], ...rows.map((row): TransactionAction => ['create', row])];
     if (actions.length > BATCH_LIMIT || sizeOf(actions) > BATCH_BYTES) throw new RangeError('turn exceeds one transaction');
@@ -309,6 +398,10 @@ export async function commitTurn(
         usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
         etag: response.subResponses[0]?.etag ?? state.etag,
       };
+      if (options.pending != null) {
+        delete committed.pending;
+        if (options.pending.set != null) committed.pending = options.pending.set;
+      }
       return { kind: 'committed', state: committed, messages: rows.map((row) => parseMessage(row)) };
     } catch (error: unknown) {
       const status = storageStatus(error);
@@ -316,9 +409,55 @@ export async function commitTurn(
     }
     const current = await readState(table, read.chatId);
     if (current == null || current.generation !== read.generation) return { kind: 'superseded', state: current };
+    if (options.canAppend != null && !options.canAppend(current)) return { kind: 'superseded', state: current };
     state = current;
     // A little jitter spreads out turns that keep colliding.
     await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * (attempt + 1))));
   }
   throw translateStorageError(Object.assign(new Error('too many concurrent turns'), { statusCode: 503 }));
+}
+
+/** How long a resume may hold pending calls before another request may take them over (a crashed resumer). */
+export const CLAIM_TTL_MS = 5 * 60_000;
+
+/**
+ * Marks the pending calls as being answered by one request: one conditional write of the state row. The
+ * outputs themselves are stored only with the turn's final commit, so a failed resume leaves the calls pending.
+ * Returns the claimed state, or why not.
+ */
+export async function claimPending(
+  table: TableClient,
+  read: ChatState,
+  claimId: string,
+): Promise<{ kind: 'claimed'; state: ChatState } | { kind: 'not_pending' | 'claimed_by_other'; state: ChatState | undefined }> {
+  let state: ChatState | undefined = read;
+  for (let attempt = 0; attempt < 5 && state != null; attempt++) {
+    const pending: PendingTools | undefined = state.pending;
+    if (pending == null) return { kind: 'not_pending', state };
+    if (pending.claim != null && Date.now() - Date.parse(pending.claim.at) < CLAIM_TTL_MS) return { kind: 'claimed_by_other', state };
+    const claim = { id: claimId, at: new Date().toISOString() };
+    try {
+      const response = await table.updateEntity(
+        { partitionKey: partitionKey(state.chatId), rowKey: stateRowKey(), pendingClaim: claim.id, pendingClaimedAt: claim.at },
+        'Merge',
+        { etag: state.etag },
+      );
+      return { kind: 'claimed', state: { ...state, pending: { ...pending, claim }, etag: response.etag ?? state.etag } };
+    } catch (error: unknown) {
+      const status = storageStatus(error);
+      if (status !== 412 && status !== 404) throw translateStorageError(error);
+    }
+    state = await readState(table, read.chatId);
+    if (state == null || state.generation !== read.generation) return { kind: 'not_pending', state };
+  }
+  return { kind: 'claimed_by_other', state };
+}
+
+/** Gives the claim back after a failed resume, so the caller can post the outputs again. Best effort. */
+export async function releaseClaim(table: TableClient, claimed: ChatState): Promise<void> {
+  try {
+    await table.updateEntity({ partitionKey: partitionKey(claimed.chatId), rowKey: stateRowKey(), pendingClaim: '', pendingClaimedAt: '' }, 'Merge', { etag: claimed.etag });
+  } catch {
+    // Someone else changed the chat since (a reset); the claim also expires after CLAIM_TTL_MS.
+  }
 }

@@ -1,15 +1,23 @@
-// One chat turn: window → model → atomic commit (ARCHITECTURE § Chats on Table Storage).
+// One chat turn: window → model (and tools, bounded) → atomic commit (ARCHITECTURE § Chats on Table Storage).
+import { randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { notFound, payloadTooLarge } from '../http/errors.js';
+import { AppError, invalidRequest, notFound, payloadTooLarge } from '../http/errors.js';
 import type { StreamEvent } from '../http/streams.js';
-import { fitHistory, messageTokens, REPLY_PRIMING_TOKENS } from '../model/tokens.js';
-import type { ChatMessage, ModelClient, Usage } from '../model/types.js';
-import { commitTurn, readRecent, readState, type CommitResult } from './store.js';
-import type { ChatState, NewMessage } from './types.js';
+import { messageTokens, REPLY_PRIMING_TOKENS } from '../model/tokens.js';
+import type { ChatMessage, ModelClient, ToolCall, Usage } from '../model/types.js';
+import { findSkill } from '../skills/registry.js';
+import { assistantCallMessage, byteSize, toolLoop, type LoopEnd, type LoopMessage } from '../skills/tool-loop.js';
+import type { Skill, SkillCaller, SkillServices } from '../skills/types.js';
+import { claimPending, commitTurn, readRecent, readState, releaseClaim, type CommitOptions, type CommitResult } from './store.js';
+import type { ChatState, NewMessage, PendingTools, StoredMessage } from './types.js';
 import { chatStateView, type ChatStateView } from './view.js';
 
 /** Longest user message or instructions, in UTF-16 code units; longer ones are 413 before the model is called. */
 export const MAX_MESSAGE_CHARS = 100_000;
+/** Rows one commit may write besides the state row (a transaction holds 100 operations). */
+const COMMIT_ROWS = 99;
+/** Bytes one commit may carry, under the 4 MiB transaction limit with room for the envelope. */
+const COMMIT_BYTES = 3_800_000;
 
 export interface TurnLimits {
   /** CHAT_HISTORY_TOKENS: prompt budget for system message + history + new message. */
@@ -18,107 +26,284 @@ export interface TurnLimits {
   modelContextTokens: number;
 }
 
+export interface ToolSettings {
+  services: SkillServices;
+  /** CHAT_MAX_TOOL_ROUNDS: most model calls in one turn with tools. */
+  maxRounds: number;
+  /** Longest one skill call may run before its result says it timed out. */
+  callTimeoutMs: number;
+  log: (message: string) => void;
+}
+
 export interface TurnDependencies {
   table: TableClient;
   /** Asked for only once the chat is known to exist and the message fits. */
   model: () => Promise<ModelClient>;
   limits: TurnLimits;
+  tools: ToolSettings;
+}
+
+export interface ToolOutput {
+  toolCallId: string;
+  output: string;
 }
 
 export interface TurnRequest {
   chatId: string;
-  message: string;
+  /** A new user message, or ... */
+  message?: string;
+  /** ... the outputs of the client tool calls the chat is waiting for. */
+  toolOutputs?: ToolOutput[];
+  caller?: SkillCaller;
   signal?: AbortSignal;
 }
 
-export interface TurnOutcome {
-  reply: string;
-  /** False when the client went away, or the chat was reset or deleted while the model answered. */
-  stored: boolean;
-  state: ChatStateView;
-}
+export type TurnOutcome =
+  | { kind: 'reply'; reply: string; stored: boolean; state: ChatStateView; finishReason: string | null; usage: Usage | null; modelCalls: number; sources?: string[] }
+  | { kind: 'requires_action'; toolCalls: ToolCall[]; stored: boolean; state: ChatStateView };
 
 interface PreparedTurn {
   state: ChatState;
   prompt: ChatMessage[];
-  user: NewMessage;
+  /** What this request adds before the model's messages: the user message, or the posted tool outputs. */
+  added: NewMessage[];
+  /** Set when resuming: the claim this request holds on the pending calls. */
+  claimId?: string;
+  pending?: PendingTools;
+  maxOutputTokens: number;
 }
 
-interface WindowMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-  tokens: number;
+const toolOutputsRequired = (pending: PendingTools) =>
+  new AppError(
+    409,
+    'tool_outputs_required',
+    `This chat is waiting for the outputs of client tool calls ${pending.calls.map((call) => call.id).join(', ')}; ` +
+      'post {"toolOutputs": [{"toolCallId", "output"}]} first.',
+    { details: { pendingToolCalls: pending.calls } },
+  );
+
+const conflict = (message: string) => new AppError(409, 'conflict', message);
+
+/** A stored message as the model sees it again. System messages come from the state row, not from here. */
+function promptMessage(message: Pick<StoredMessage, 'role' | 'content' | 'toolCalls' | 'toolCallId'>): ChatMessage | undefined {
+  if (message.role === 'user') return { role: 'user', content: message.content };
+  if (message.role === 'assistant') return message.toolCalls.length > 0 ? assistantCallMessage(message.content, message.toolCalls) : { role: 'assistant', content: message.content };
+  if (message.role === 'tool') return { role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content };
+  return undefined;
 }
 
-/** Reads the state row and only as much recent history as the token budget takes. 404 and 413 happen here. */
+/**
+ * The newest history that fits `room` tokens, oldest first. Messages are dropped whole, and the window never
+ * starts with a tool result whose assistant call was left out (the model would reject or misread it).
+ * `keepFrom` forces the tail from that index in (a resumed turn's tool calls).
+ */
+export function historyWindow<M extends { role: string; tokens: number }>(history: M[], room: number, keepFrom = history.length): M[] {
+  let used = history.slice(keepFrom).reduce((sum, message) => sum + message.tokens, 0);
+  let first = keepFrom;
+  while (first > 0 && used + history[first - 1]!.tokens <= room) {
+    used += history[first - 1]!.tokens;
+    first--;
+  }
+  while (first < keepFrom && history[first]?.role === 'tool') first++;
+  return history.slice(first);
+}
+
+function checkOutputs(outputs: ToolOutput[], pending: PendingTools): void {
+  const expected = new Set(pending.calls.map((call) => call.id));
+  const seen = new Set<string>();
+  for (const [index, output] of outputs.entries()) {
+    if (!expected.has(output.toolCallId)) {
+      throw invalidRequest(`toolOutputs[${index}].toolCallId: "${output.toolCallId}" is not a pending call of this chat; pending: ${[...expected].join(', ')}.`);
+    }
+    if (seen.has(output.toolCallId)) throw invalidRequest(`toolOutputs[${index}].toolCallId: "${output.toolCallId}" is given twice.`);
+    seen.add(output.toolCallId);
+  }
+  const missing = [...expected].filter((id) => !seen.has(id));
+  if (missing.length > 0) throw invalidRequest(`toolOutputs: outputs for ${missing.join(', ')} are missing; post one output per pending call.`);
+}
+
+/** Reads the state row and only as much recent history as the token budget takes. 400, 404, 409 and 413 happen here. */
 async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<PreparedTurn> {
-  if (request.message.length > MAX_MESSAGE_CHARS) {
+  if (request.message != null && request.message.length > MAX_MESSAGE_CHARS) {
     throw payloadTooLarge(`message: must be at most ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters.`);
   }
-  const state = await readState(deps.table, request.chatId);
-  if (state == null) throw notFound(`Chat "${request.chatId}" does not exist; create it with PUT /api/chats/${request.chatId}.`);
-  const { historyTokens, maxOutputTokens, modelContextTokens } = deps.limits;
-  const user: NewMessage = { role: 'user', content: request.message, tokens: messageTokens(request.message) };
-  const system: WindowMessage[] = state.instructions == null ? [] : [{ role: 'system', content: state.instructions, tokens: messageTokens(state.instructions) }];
-  const required = REPLY_PRIMING_TOKENS + user.tokens + (system[0]?.tokens ?? 0);
-  if (required + maxOutputTokens > modelContextTokens) {
-    throw payloadTooLarge(
-      `message: with the instructions it needs ${required} prompt tokens; the model's context (MODEL_CONTEXT_TOKENS=${modelContextTokens}) ` +
-        `leaves ${modelContextTokens - maxOutputTokens} after MAX_OUTPUT_TOKENS=${maxOutputTokens}.`,
-    );
+  for (const [index, output] of (request.toolOutputs ?? []).entries()) {
+    if (output.output.length > MAX_MESSAGE_CHARS) throw payloadTooLarge(`toolOutputs[${index}].output: must be at most ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters.`);
   }
-  const budget = Math.min(historyTokens, modelContextTokens - maxOutputTokens);
-  const history = await readRecent(deps.table, state, Math.max(0, budget - required));
-  const conversation: WindowMessage[] = [
-    ...system,
-    ...history.flatMap((message): WindowMessage[] =>
-      message.role === 'user' || message.role === 'assistant' ? [{ role: message.role, content: message.content, tokens: message.tokens }] : [],
-    ),
-    { role: 'user', content: user.content, tokens: user.tokens },
-  ];
-  const window = fitHistory(conversation, { budget, tokensOf: (message) => message.tokens });
-  return { state, user, prompt: window.map(({ role, content }) => ({ role, content })) };
+  let state = await readState(deps.table, request.chatId);
+  if (state == null) throw notFound(`Chat "${request.chatId}" does not exist; create it with PUT /api/chats/${request.chatId}.`);
+  let added: NewMessage[];
+  let claimId: string | undefined;
+  const pending = state.pending;
+  if (request.toolOutputs == null) {
+    if (pending != null) throw toolOutputsRequired(pending);
+    const message = request.message ?? '';
+    added = [{ role: 'user', content: message, tokens: messageTokens(message) }];
+  } else {
+    if (pending == null) throw conflict('This chat is not waiting for tool outputs: they were already posted, or no client tool was called.');
+    checkOutputs(request.toolOutputs, pending);
+    const outputs = new Map(request.toolOutputs.map((output) => [output.toolCallId, output.output]));
+    added = pending.calls.map((call): NewMessage => {
+      const content = outputs.get(call.id) ?? '';
+      return { role: 'tool', content, tokens: messageTokens(content), toolCallId: call.id };
+    });
+    claimId = randomUUID();
+    const claimed = await claimPending(deps.table, state, claimId);
+    if (claimed.kind !== 'claimed') throw conflict('Another request is already posting the outputs of these tool calls, or they were posted already.');
+    state = claimed.state;
+  }
+  try {
+    const maxOutputTokens = state.tools.maxOutputTokens ?? deps.limits.maxOutputTokens;
+    const { historyTokens, modelContextTokens } = deps.limits;
+    const system = state.instructions == null ? [] : [{ role: 'system' as const, content: state.instructions, tokens: messageTokens(state.instructions) }];
+    const required = REPLY_PRIMING_TOKENS + added.reduce((sum, message) => sum + message.tokens, 0) + (system[0]?.tokens ?? 0);
+    if (required + maxOutputTokens > modelContextTokens) {
+      throw payloadTooLarge(
+        `${request.toolOutputs == null ? 'message' : 'toolOutputs'}: with the instructions it needs ${required} prompt tokens; the model's context (MODEL_CONTEXT_TOKENS=${modelContextTokens}) ` +
+          `leaves ${modelContextTokens - maxOutputTokens} after MAX_OUTPUT_TOKENS=${maxOutputTokens}.`,
+      );
+    }
+    const budget = Math.min(historyTokens, modelContextTokens - maxOutputTokens);
+    const history = (await readRecent(deps.table, state, Math.max(0, budget - required))).filter((message) => message.role !== 'system');
+    // A resumed turn's own tool calls stay in the window whatever the budget: outputs without them mean nothing.
+    const callIndex = pending == null || request.toolOutputs == null ? history.length : history.findLastIndex((message) => message.toolCalls.some((call) => call.id === pending.calls[0]?.id));
+    const window = historyWindow(history, Math.max(0, budget - required), callIndex < 0 ? history.length : callIndex);
+    const prompt = [...system, ...window, ...added].flatMap((message) => {
+      if (message.role === 'system') return [{ role: 'system' as const, content: message.content }];
+      const converted = promptMessage({ role: message.role, content: message.content, toolCalls: 'toolCalls' in message ? (message.toolCalls ?? []) : [], toolCallId: message.toolCallId });
+      return converted == null ? [] : [converted];
+    });
+    return { state, prompt, added, maxOutputTokens, ...(claimId == null ? {} : { claimId }), ...(pending == null ? {} : { pending }) };
+  } catch (error: unknown) {
+    if (claimId != null) await releaseClaim(deps.table, state);
+    throw error;
+  }
 }
 
-async function commit(deps: TurnDependencies, prepared: PreparedTurn, reply: string, usage: Usage | undefined): Promise<{ stored: boolean; state: ChatStateView }> {
-  const assistant: NewMessage = { role: 'assistant', content: reply, tokens: messageTokens(reply) };
-  const result: CommitResult = await commitTurn(deps.table, prepared.state, [prepared.user, assistant], usage);
-  if (result.kind === 'committed') return { stored: true, state: chatStateView(prepared.state.chatId, result.state, result.messages) };
-  return { stored: false, state: chatStateView(prepared.state.chatId, result.state, []) };
+function skillsOf(state: ChatState): Map<string, Skill> {
+  return new Map(state.tools.skills.flatMap((name) => {
+    const skill = findSkill(name);
+    return skill == null ? [] : [[name, skill] as const];
+  }));
+}
+
+async function commit(deps: TurnDependencies, prepared: PreparedTurn, produced: LoopMessage[], end: LoopEnd): Promise<CommitResult> {
+  const messages: NewMessage[] = [...prepared.added, ...produced];
+  if (end.kind === 'answer') {
+    messages.push({ role: 'assistant', content: end.reply, tokens: messageTokens(end.reply), ...(end.sources == null ? {} : { sources: end.sources }) });
+  }
+  const paused: PendingTools | undefined =
+    end.kind === 'pause' ? { calls: end.pending, rounds: end.roundsUsed, ...(end.sources == null ? {} : { sources: end.sources }) } : undefined;
+  const options: CommitOptions = {
+    // Set pending calls when pausing; clear them when a resumed turn ends.
+    ...(paused != null || prepared.claimId != null ? { pending: { set: paused } } : {}),
+    canAppend: prepared.claimId == null ? (current) => current.pending == null : (current) => current.pending?.claim?.id === prepared.claimId,
+  };
+  return commitTurn(deps.table, prepared.state, messages, end.usage, options);
+}
+
+type TurnEvent = StreamEvent | { type: 'outcome'; outcome: TurnOutcome };
+
+/** The turn itself; `stream` decides whether the model is called streaming (and deltas are yielded). */
+async function* runTurn(deps: TurnDependencies, request: TurnRequest, stream: boolean): AsyncGenerator<TurnEvent> {
+  const prepared = await prepare(deps, request);
+  let settled = false;
+  try {
+    const model = await deps.model();
+    const { state } = prepared;
+    const skills = skillsOf(state);
+    const produced: LoopMessage[] = [];
+    const budgetBytes = COMMIT_BYTES - prepared.added.reduce((sum, message) => sum + byteSize({ ...message, role: 'tool' }), 0);
+    let end: LoopEnd | undefined;
+    for await (const event of toolLoop({
+      model,
+      prompt: prepared.prompt,
+      skills,
+      clientTools: state.tools.clientTools,
+      maxRounds: deps.tools.maxRounds,
+      roundsUsed: prepared.pending?.rounds ?? 0,
+      stream,
+      maxTokens: prepared.maxOutputTokens,
+      ...(state.tools.temperature == null ? {} : { temperature: state.tools.temperature }),
+      signal: request.signal,
+      ...(prepared.pending?.sources == null ? {} : { sources: prepared.pending.sources }),
+      run: {
+        context: { chatId: request.chatId, caller: request.caller ?? { groups: [] }, services: deps.tools.services },
+        timeoutMs: deps.tools.callTimeoutMs,
+        log: deps.tools.log,
+      },
+      budget: { rows: COMMIT_ROWS - prepared.added.length - 1, bytes: budgetBytes },
+    })) {
+      if (event.type === 'message') produced.push(event.message);
+      else if (event.type === 'end') end = event.end;
+      else if (stream) yield event;
+    }
+    if (end == null) throw new Error('tool loop ended without an outcome');
+    // Nobody is waiting for this answer any more: keep the chat as it was.
+    if (request.signal?.aborted) {
+      const view = chatStateView(request.chatId, prepared.state, []);
+      yield { type: 'outcome', outcome: end.kind === 'answer' ? { kind: 'reply', reply: end.reply, stored: false, state: view, finishReason: end.finishReason, usage: end.usage, modelCalls: end.modelCalls } : { kind: 'requires_action', toolCalls: end.pending, stored: false, state: view } };
+      return;
+    }
+    const result = await commit(deps, prepared, produced, end);
+    settled = result.kind === 'committed';
+    const stored = result.kind === 'committed';
+    const view = result.kind === 'committed' ? chatStateView(request.chatId, result.state, result.messages) : chatStateView(request.chatId, result.state, []);
+    if (end.kind === 'pause') {
+      yield { type: 'outcome', outcome: { kind: 'requires_action', toolCalls: end.pending, stored, state: view } };
+    } else {
+      yield {
+        type: 'outcome',
+        outcome: { kind: 'reply', reply: end.reply, stored, state: view, finishReason: end.finishReason, usage: end.usage, modelCalls: end.modelCalls, ...(end.sources == null ? {} : { sources: end.sources }) },
+      };
+    }
+  } finally {
+    // A resume that failed (model error, client gone) gives its claim back: the outputs can be posted again.
+    if (!settled && prepared.claimId != null) await releaseClaim(deps.table, prepared.state);
+  }
 }
 
 /** A turn answered in one piece. A failed model call throws and writes nothing. */
 export async function chatTurn(deps: TurnDependencies, request: TurnRequest): Promise<TurnOutcome> {
-  const prepared = await prepare(deps, request);
-  const model = await deps.model();
-  const completion = await model.complete({ messages: prepared.prompt, maxTokens: deps.limits.maxOutputTokens, signal: request.signal });
-  const reply = completion.content.trim();
-  // Nobody is waiting for this answer any more: keep the chat as it was.
-  if (request.signal?.aborted) return { reply, stored: false, state: chatStateView(request.chatId, prepared.state, []) };
-  return { reply, ...(await commit(deps, prepared, reply, completion.usage)) };
+  for await (const event of runTurn(deps, request, false)) {
+    if (event.type === 'outcome') return event.outcome;
+  }
+  throw new Error('turn ended without an outcome');
+}
+
+/** The body of a paused turn (API.md § Tools in chats). */
+export function requiresActionBody(toolCalls: ToolCall[], stored: boolean): Record<string, unknown> {
+  return { status: 'requires_action', toolCalls, ...(stored ? {} : { stored: false }) };
 }
 
 /**
- * A turn as stream events: content deltas as the model produces them, then `done` carrying the finish reason,
- * usage and the chat state. The turn is committed only after the model finished and only while the consumer
- * is still reading: a client that disconnects stops the generator at its next `yield`, before the commit.
+ * A turn as stream events: content deltas as the model produces them, tool_call / tool_result as tools run,
+ * then `done` carrying the finish reason, usage and the chat state — or `requires_action` when a client tool
+ * must run. The turn is committed only after the model finished and only while the consumer is still
+ * reading: a client that disconnects stops the generator at its next `yield`, before the commit.
  */
 export async function* chatTurnEvents(deps: TurnDependencies, request: TurnRequest): AsyncGenerator<StreamEvent> {
-  const prepared = await prepare(deps, request);
-  const model = await deps.model();
-  let reply = '';
-  let finishReason: string | null = null;
-  let usage: Usage | undefined;
-  for await (const event of model.stream({ messages: prepared.prompt, maxTokens: deps.limits.maxOutputTokens, signal: request.signal })) {
-    if (event.type === 'delta') {
-      reply += event.content;
+  for await (const event of runTurn(deps, request, true)) {
+    if (event.type !== 'outcome') {
       yield event;
-    } else {
-      finishReason = event.finishReason;
-      usage = event.usage;
+      continue;
     }
+    const { outcome } = event;
+    if (outcome.kind === 'requires_action') {
+      yield { type: 'requires_action', data: requiresActionBody(outcome.toolCalls, outcome.stored) };
+      return;
+    }
+    if (!outcome.stored && request.signal?.aborted) return;
+    yield {
+      type: 'done',
+      data: {
+        finishReason: outcome.finishReason,
+        usage: outcome.usage,
+        stored: outcome.stored,
+        ...(outcome.modelCalls > 1 ? { modelCalls: outcome.modelCalls } : {}),
+        ...(outcome.sources == null ? {} : { sources: outcome.sources }),
+        state: outcome.state,
+      },
+    };
   }
-  if (request.signal?.aborted) return;
-  const { stored, state } = await commit(deps, prepared, reply.trim(), usage);
-  yield { type: 'done', data: { finishReason, usage: usage ?? null, stored, state } };
 }

@@ -1,4 +1,4 @@
-import type { ToolCall, Usage } from '../model/types.js';
+import type { ToolCall, ToolDefinition, Usage } from '../model/types.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -20,6 +20,27 @@ export interface ChatState {
   etag: string;
   /** The creator's identity when chats are per user (TRUST_CLIENT_PRINCIPAL); none for shared chats. */
   owner?: string;
+  /** What PUT configured: skills, client tools and model overrides (API.md § Tools in chats). */
+  tools: ChatTools;
+  /** Client tool calls the turn paused for; present until their outputs are posted. */
+  pending?: PendingTools;
+}
+
+export interface ChatTools {
+  skills: string[];
+  clientTools: ToolDefinition[];
+  temperature?: number;
+  maxOutputTokens?: number;
+}
+
+export interface PendingTools {
+  calls: ToolCall[];
+  /** Model calls the paused turn already made (they count against CHAT_MAX_TOOL_ROUNDS). */
+  rounds: number;
+  /** Sources search_documents retrieved before the pause; citations of the final reply are checked against them. */
+  sources?: string[];
+  /** Set while one request is resuming the turn: a second client posting outputs gets 409. */
+  claim?: { id: string; at: string };
 }
 
 export interface StoredMessage {
@@ -30,6 +51,10 @@ export interface StoredMessage {
   /** Prompt tokens this message costs, counted once when it was stored. */
   tokens: number;
   toolCalls: ToolCall[];
+  /** For `tool` messages: the call this is the result of. */
+  toolCallId?: string;
+  /** For a reply after search_documents: the sources the turn retrieved. */
+  sources?: string[];
 }
 
 /** A message about to be stored by a turn. */
@@ -37,4 +62,7 @@ export interface NewMessage {
   role: ChatRole;
   content: string;
   tokens: number;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
+  sources?: string[];
 }

@@ -1,4 +1,4 @@
-import type { Usage } from '../model/types.js';
+import type { ToolCall, Usage } from '../model/types.js';
 import type { ChatState, StoredMessage } from './types.js';
 
 /** GET /api/chats/{chatId}: the OpenAI extension's assistant state (API.md), plus the running `usage`. */
@@ -9,7 +9,9 @@ export interface ChatStateView {
   lastUpdatedAt: string | null;
   totalMessages: number;
   totalTokens: number;
-  recentMessages: { role: string; content: string; toolCalls: { id: string; name: string; arguments: string }[] }[];
+  recentMessages: { role: string; content: string; toolCalls: ToolCall[]; toolCallId?: string; sources?: string[] }[];
+  /** Client tool calls the chat waits for (API.md § Tools in chats); only present while there are any. */
+  pendingToolCalls?: ToolCall[];
   usage: Usage;
 }
 
@@ -35,7 +37,14 @@ export function chatStateView(chatId: string, state: ChatState | undefined, mess
     lastUpdatedAt: iso(state.lastUpdatedAt),
     totalMessages: state.totalMessages,
     totalTokens: state.totalTokens,
-    recentMessages: messages.map((message) => ({ role: message.role, content: message.content, toolCalls: message.toolCalls })),
+    recentMessages: messages.map((message) => ({
+      role: message.role,
+      content: message.content,
+      toolCalls: message.toolCalls,
+      ...(message.toolCallId == null ? {} : { toolCallId: message.toolCallId }),
+      ...(message.sources == null ? {} : { sources: message.sources }),
+    })),
+    ...(state.pending == null ? {} : { pendingToolCalls: state.pending.calls.map(({ id, name, arguments: args }) => ({ id, name, arguments: args })) }),
     usage: state.usage,
   };
 }

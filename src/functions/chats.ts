@@ -9,10 +9,11 @@ import { describeRoute } from '../http/openapi.js';
 import { withErrors } from '../http/respond.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
 import { createChat, deleteChat, readMessages, readState, sweep } from '../chats/store.js';
-import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, type TurnDependencies } from '../chats/turn.js';
+import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, requiresActionBody, type TurnDependencies } from '../chats/turn.js';
+import { clientToolsField, modelOverridesField, skillsField, toolOutputsField } from '../skills/chat-tools-schema.js';
 import type { ChatState } from '../chats/types.js';
 import { chatStateView } from '../chats/view.js';
-import { chatTable, modelClient } from '../services.js';
+import { chatTable, modelClient, skillServices } from '../services.js';
 
 /** API.md: 1..128 characters that are safe as a Table key and can never break an OData filter. */
 export const chatParams = z.object({
@@ -24,9 +25,15 @@ export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export const createChatBody = z.looseObject({
   instructions: z.string().max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`).nullable().optional(),
+  skills: skillsField.optional(),
+  tools: clientToolsField.optional(),
+  model: modelOverridesField.optional(),
 });
 
-export const postChatBody = z.looseObject({ message: z.string().min(1, 'must not be empty').optional() });
+export const postChatBody = z.looseObject({
+  message: z.string().min(1, 'must not be empty').optional(),
+  toolOutputs: toolOutputsField.optional(),
+});
 export const postChatQuery = z.object({ message: z.string().min(1, 'must not be empty').optional() });
 
 export const chatStateQuery = z.object({
@@ -76,18 +83,24 @@ async function requireVisible(request: HttpRequest, table: TurnDependencies['tab
   if (state != null && !ownedByCaller(request, state)) throw notFound(`Chat "${chatId}" does not exist.`);
 }
 
-function turnDependencies(table: TurnDependencies['table']): TurnDependencies {
-  const { historyTokens, maxOutputTokens, modelContextTokens } = config();
-  return { table, model: modelClient, limits: { historyTokens, maxOutputTokens, modelContextTokens } };
+function turnDependencies(table: TurnDependencies['table'], context: InvocationContext): TurnDependencies {
+  const { historyTokens, maxOutputTokens, modelContextTokens, maxToolRounds, toolTimeoutMs } = config();
+  return {
+    table,
+    model: modelClient,
+    limits: { historyTokens, maxOutputTokens, modelContextTokens },
+    tools: { services: skillServices(), maxRounds: maxToolRounds, callTimeoutMs: toolTimeoutMs, log: (message) => context.warn(message) },
+  };
 }
 
 export async function putChat(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { chatId } = validate(chatParams, request.params, 'path');
-  const { instructions } = await readJson(request, createChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
+  const { instructions, skills, tools, model } = await readJson(request, createChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
   const systemMessage = instructions === undefined ? DEFAULT_INSTRUCTIONS : instructions?.trim() ? instructions : null;
   const table = await chatTable();
   await requireVisible(request, table, chatId);
-  await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid);
+  const chatTools = { skills: skills ?? [], clientTools: tools ?? [], ...model };
+  await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid, chatTools);
   // A reset leaves the old generation's rows unreachable; removing them is housekeeping, not part of the reset.
   await sweep(table, chatId).catch((error: unknown) => context.warn(`Sweeping old messages of chat ${chatId} failed:`, error));
   return { status: 202, jsonBody: { chatId } };
@@ -98,16 +111,27 @@ export async function postChat(request: HttpRequest, context: InvocationContext)
   const query = validate(postChatQuery, Object.fromEntries(request.query), 'query');
   const body = await readJson(request, postChatBody, { limit: config().maxBodyBytes, whenEmpty: {} });
   const message = body.message ?? query.message;
-  if (message == null) throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL.');
-  const turn = { chatId, message, signal: abortSignalOf(request) };
+  const { toolOutputs } = body;
+  if (message != null && toolOutputs != null) throw invalidRequest('toolOutputs: send either a message or toolOutputs, not both.');
+  if (message == null && toolOutputs == null) {
+    throw invalidRequest('message: send {"message": "..."} as the body or ?message= in the URL (or {"toolOutputs": [...]} to continue a paused turn).');
+  }
+  const settings = config();
+  const turn = {
+    chatId,
+    ...(toolOutputs == null ? { message } : { toolOutputs }),
+    caller: callerIdentity(request, settings.trustClientPrincipal),
+    signal: abortSignalOf(request),
+  };
   const table = await chatTable();
   await requireVisible(request, table, chatId);
-  const dependencies = turnDependencies(table);
+  const dependencies = turnDependencies(table, context);
   if (wantsEventStream(request.headers.get('accept'))) {
     const events = await primed(chatTurnEvents(dependencies, turn));
     return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(events, context) };
   }
   const outcome = await chatTurn(dependencies, turn);
+  if (outcome.kind === 'requires_action') return { status: 200, jsonBody: requiresActionBody(outcome.toolCalls, outcome.stored) };
   return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: outcome.reply };
 }
 

@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'content_filter'
   | 'context_length_exceeded'
   | 'internal_error'
-  | 'client_closed_request';
+  | 'client_closed_request'
+  | 'tool_outputs_required'
+  | 'conflict';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };

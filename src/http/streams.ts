@@ -8,7 +8,9 @@ import { errorBody } from './respond.js';
 export type StreamEvent =
   | { type: 'delta'; content: string }
   | { type: 'context'; data: Record<string, unknown> }
-  | { type: 'done'; data: Record<string, unknown> };
+  | { type: 'done'; data: Record<string, unknown> }
+  /** Chat turns with tools (API.md § Tools in chats): a call starts, a call finished, the turn waits for the client. */
+  | { type: 'tool_call' | 'tool_result' | 'requires_action'; data: Record<string, unknown> };
 
 /**
  * Waits for the first event before the response starts, so failures that happen before anything was
@@ -45,7 +47,7 @@ export async function* serverSentEvents(
   try {
     for await (const event of events) {
       if (event.type === 'delta') yield encoder.encode(`data: ${JSON.stringify({ content: event.content })}\n\n`);
-      else if (event.type === 'done') yield encoder.encode(`event: done\ndata: ${JSON.stringify(event.data)}\n\n`);
+      else if (event.type !== 'context') yield encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
     }
   } catch (error: unknown) {
     yield encoder.encode(`event: error\ndata: ${JSON.stringify(errorBody(error, context))}\n\n`);
@@ -72,7 +74,7 @@ export async function* ndjsonLines(events: AsyncIterable<StreamEvent>, context: 
   try {
     for await (const event of events) {
       if (event.type === 'delta') yield line({ delta: { content: event.content } });
-      else yield line({ delta: { role: 'assistant' }, ...event.data });
+      else if (event.type === 'context' || event.type === 'done') yield line({ delta: { role: 'assistant' }, ...event.data });
     }
   } catch (error: unknown) {
     yield line(errorBody(error, context));

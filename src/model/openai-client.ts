@@ -12,7 +12,7 @@ import {
   modelTimeout,
   rateLimited,
 } from '../http/errors.js';
-import type { Completion, CompletionEvent, CompletionRequest, ModelClient, Usage } from './types.js';
+import type { Completion, CompletionEvent, CompletionRequest, ModelClient, ToolCall, Usage } from './types.js';
 
 const AZURE_SCOPE = 'https://cognitiveservices.azure.com/.default';
 
@@ -112,6 +112,7 @@ class OpenAIModelClient implements ModelClient {
     let finishReason: string | null = null;
     let usage: Usage | undefined;
     let finished = false;
+    const toolCalls = new ToolCallAssembler();
     try {
       for await (const chunk of chunks) {
         if (chunk.usage != null) usage = toUsage(chunk.usage);
@@ -121,6 +122,7 @@ class OpenAIModelClient implements ModelClient {
         if (choice.finish_reason === 'content_filter') throw contentFiltered();
         const content = choice.delta?.content;
         if (content != null && content !== '') yield { type: 'delta', content };
+        for (const piece of choice.delta?.tool_calls ?? []) toolCalls.add(piece);
       }
       finished = true;
     } catch (error: unknown) {
@@ -134,7 +136,7 @@ class OpenAIModelClient implements ModelClient {
       if (!finished) controller.abort();
     }
     if (finishReason == null) throw modelError('The model stream ended before the answer was complete.');
-    yield { type: 'done', finishReason, usage };
+    yield { type: 'done', finishReason, usage, toolCalls: toolCalls.calls() };
   }
 
   async embed(inputs: string[], signal?: AbortSignal): Promise<number[][]> {
@@ -147,6 +149,32 @@ class OpenAIModelClient implements ModelClient {
     } catch (error: unknown) {
       throw translateModelError(error);
     }
+  }
+}
+
+type ToolCallDelta = NonNullable<ChatCompletionChunk.Choice.Delta['tool_calls']>[number];
+
+/**
+ * Streamed tool calls as whole calls. OpenAI and Azure send the id and name in a call's first delta and its
+ * arguments in pieces across later chunks, matched by `index`; Ollama sends each call whole in one chunk
+ * (several calls in one message get indexes 0, 1, ...). A delta without index but with a new id starts a call.
+ */
+class ToolCallAssembler {
+  private readonly byIndex = new Map<number, ToolCall>();
+
+  add(delta: ToolCallDelta): void {
+    const known = [...this.byIndex.values()];
+    const index = typeof delta.index === 'number' ? delta.index : delta.id != null && !known.some((call) => call.id === delta.id) ? this.byIndex.size : Math.max(0, this.byIndex.size - 1);
+    const call = this.byIndex.get(index) ?? { id: '', name: '', arguments: '' };
+    if (delta.id != null && delta.id !== '') call.id = delta.id;
+    // Some servers repeat the name in every delta: the first one counts.
+    if (delta.function?.name != null && call.name === '') call.name = delta.function.name;
+    if (delta.function?.arguments != null) call.arguments += delta.function.arguments;
+    this.byIndex.set(index, call);
+  }
+
+  calls(): ToolCall[] {
+    return [...this.byIndex.entries()].sort(([a], [b]) => a - b).map(([index, call]) => ({ ...call, id: call.id === '' ? `call_${index}` : call.id }));
   }
 }
 

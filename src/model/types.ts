@@ -36,7 +36,7 @@ export interface Completion {
 /** What a streamed model call yields: text as it arrives, then one `done`. */
 export type CompletionEvent =
   | { type: 'delta'; content: string }
-  | { type: 'done'; finishReason: string | null; usage?: Usage };
+  | { type: 'done'; finishReason: string | null; usage?: Usage; toolCalls: ToolCall[] };
 
 /** The model operations the app needs; one implementation over the openai SDK, created once per process. */
 export interface ModelClient {

@@ -165,8 +165,8 @@ function queryFrom(completion: Completion): string | undefined {
   return text !== '' && text !== '0' && completion.toolCalls.length === 0 && text.length <= 200 ? text : undefined;
 }
 
-/** Step 2: the top chunks for the query, with the overrides' mode, filters and minimum scores. */
-async function retrieve(query: string, request: RagRequest, plan: RagPlan, deps: RagDependencies): Promise<{ hits: SearchHit[]; thoughts: Thought[] }> {
+/** Step 2: the top chunks for the query, with the overrides' mode, filters and minimum scores (also the search_documents skill's retrieval). */
+export async function retrieve(query: string, request: RagRequest, plan: RagPlan, deps: RagDependencies): Promise<{ hits: SearchHit[]; thoughts: Thought[] }> {
   const { overrides } = request;
   const mode = plan.mode === 'none' ? 'text' : plan.mode;
   const started = performance.now();

@@ -22,7 +22,7 @@ export class NotBuilt extends Error {}
 
 export const CHAT_MODEL = 'bench-chat';
 
-function appSettings(model: FakeModel, storage: string, extra: Record<string, string> = {}): Record<string, string> {
+export function appSettings(model: FakeModel, storage: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     AzureWebJobsStorage: storage,
     OPENAI_BASE_URL: model.url,

@@ -73,7 +73,7 @@ function textGenerator(seed = 42): (words: number) => string {
 const PDF_PAGES = 100;
 
 /** A text PDF of `pages` pages of about 2,000 characters each (a dense handbook page). */
-async function makePdf(pages: number): Promise<Uint8Array> {
+export async function makePdf(pages: number): Promise<Uint8Array> {
   const { PDFDocument, StandardFonts } = require('pdf-lib') as typeof import('pdf-lib');
   const text = textGenerator();
   const document = await PDFDocument.create();

@@ -2,6 +2,7 @@
 // Serves /chat/completions (JSON and SSE, tool calls) and /embeddings, records every request, and can
 // inject latency, throttling, errors, hangs and cut streams.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 export interface ChatBody {
@@ -31,7 +32,15 @@ export interface Reply {
   content?: string;
   /** Exact streamed deltas (default: the content split after each word). */
   chunks?: string[];
-  toolCalls?: { name: string; arguments: string }[];
+  /** Ids default to unique `call_<random>` ones, as OpenAI's are. */
+  toolCalls?: { id?: string; name: string; arguments: string }[];
+  /**
+   * How streamed tool calls arrive. `pieces` (OpenAI, Azure OpenAI, vLLM): the first delta of a call has
+   * index, id, type and name with empty arguments, later deltas only index and a piece of the arguments
+   * (openai-node's ChatCompletionChunk.Choice.Delta.ToolCall). `whole` (Ollama's /v1 compatibility layer): each
+   * call complete in one delta.
+   */
+  toolCallStyle?: 'pieces' | 'whole';
   finishReason?: string;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
@@ -189,7 +198,7 @@ export class FakeModel {
   }
 
   private json(res: ServerResponse, chat: ChatBody, reply: Reply): void {
-    const toolCalls = reply.toolCalls?.map((call, index) => ({ id: `call_${index}`, type: 'function', function: call }));
+    const toolCalls = reply.toolCalls?.map((call) => ({ id: call.id ?? callId(), type: 'function', function: { name: call.name, arguments: call.arguments } }));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({
       id: 'chatcmpl-fake',
@@ -235,14 +244,25 @@ export class FakeModel {
     }
     if (cutAfter != null) return cut();
     if (reply.toolCalls) {
-      reply.toolCalls.forEach((call, index) => {
-        res.write(frame({ tool_calls: [{ index, id: `call_${index}`, type: 'function', function: call }] }));
-      });
+      for (const [index, call] of reply.toolCalls.entries()) {
+        const id = call.id ?? callId();
+        if (reply.toolCallStyle === 'whole') {
+          await write(frame({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: call.arguments } }] }));
+          continue;
+        }
+        await write(frame({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }));
+        for (const piece of call.arguments.match(/[\s\S]{1,7}/g) ?? []) await write(frame({ tool_calls: [{ index, function: { arguments: piece } }] }));
+      }
     }
     res.write(frame({}, reply.finishReason ?? (reply.toolCalls ? 'tool_calls' : 'stop')));
     if (chat.stream_options?.include_usage) res.write(frame(null, null, this.usage(chat, reply)));
     res.end('data: [DONE]\n\n');
   }
+}
+
+/** A unique tool-call id, shaped like OpenAI's. */
+function callId(): string {
+  return `call_${randomBytes(12).toString('base64url')}`;
 }
 
 export function sleep(ms: number): Promise<void> {

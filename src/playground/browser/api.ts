@@ -59,9 +59,14 @@ export function keyHeaders(): Record<string, string> {
   return key == null ? {} : { 'x-functions-key': key };
 }
 
+/** True when the page must ask for the key before its first call (in Azure, none stored yet). */
+export function needsKeyFirst(): boolean {
+  return !isLocal && functionKey() == null;
+}
+
 /** fetch() against the API; asks for the function key first in Azure, and again when it is refused (401). */
 export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
-  if (!isLocal && functionKey() == null) await askForKey();
+  if (needsKeyFirst()) await askForKey();
   let response = await fetch(apiUrl(path), withKey(init));
   if (response.status === 401) {
     await askForKey('The app refused the request (401): enter its function key.');

@@ -115,9 +115,19 @@ export function initChats(): void {
     event.preventDefault();
     const text = message.value;
     void chatPanel.run(async (signal) => {
-      entry('user', el('div', { class: 'answer' }, text));
+      const sent = entry('user', el('div', { class: 'answer' }, text));
       message.value = '';
-      await streamTurn(chatPanel, { message: text }, signal);
+      try {
+        await streamTurn(chatPanel, { message: text }, signal);
+      } catch (error) {
+        // Refused before the turn started (409 while tool outputs are pending, 404, 413, ...): the message is
+        // not part of the chat, so it leaves the transcript and goes back into the box.
+        if (error instanceof ApiError && error.status !== 200) {
+          sent.remove();
+          if (message.value === '') message.value = text;
+        }
+        throw error;
+      }
     });
   });
 
@@ -148,10 +158,12 @@ export function initChats(): void {
         text += data.content;
         renderMarkdown(answer, text, { citationHref: contentHref });
       } else if (event === 'tool_call' && isRecord(data)) {
-        const status = el('span', { class: 'meta' }, 'running…');
+        const client = data.runsOn === 'client';
+        const status = el('span', { class: 'meta' }, client ? 'waiting for your output below' : 'running…');
         const item = entry('tool', el('strong', {}, `${String(data.name)}`), ` (${String(data.runsOn ?? 'server')}) `, status);
         if (data.arguments != null) item.append(el('pre', {}, asText(data.arguments)));
         toolItems.set(String(data.id), item);
+        if (client) clientCalls.set(String(data.id), status);
         reply = undefined;
         text = '';
       } else if (event === 'tool_result' && isRecord(data)) {
@@ -175,12 +187,16 @@ export function initChats(): void {
     await refreshState(signal).catch(() => undefined);
   }
 
+  /** Status lines of client tool calls still waiting for the output this page sends. */
+  const clientCalls = new Map<string, HTMLElement>();
+
   /** The model called client tools: the page is the client, so the user types each output. */
   function showToolForm(owner: Panel, calls: ToolCall[]): void {
     if (calls.length === 0) return;
     const form = el('form', { class: 'tool-form' });
     const outputs = calls.map((call, index) => {
       const field = el('textarea', { id: `tool-output-${call.id}-${index}`, rows: '2', required: '' });
+      submitOnCtrlEnter(field);
       form.append(
         el('p', {}, 'The model called the client tool ', el('strong', {}, call.name), ' with'),
         el('pre', {}, call.arguments),
@@ -198,6 +214,11 @@ export function initChats(): void {
       void owner.run(async (signal) => {
         const toolOutputs = outputs.map(({ call, field }) => ({ toolCallId: call.id, output: field.value }));
         await streamTurn(owner, { toolOutputs }, signal);
+        for (const { call } of outputs) {
+          const status = clientCalls.get(call.id);
+          if (status != null) status.textContent = 'answered by this page';
+          clientCalls.delete(call.id);
+        }
         item.replaceChildren(el('p', { class: 'role' }, 'tool'), ...outputs.map(({ call, field }) => el('p', {}, el('strong', {}, call.name), ` answered: ${field.value}`)));
       });
     });

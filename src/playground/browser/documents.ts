@@ -1,8 +1,17 @@
 // Documents: upload (XMLHttpRequest, for upload progress events), list and delete.
 
-import { apiFetch, apiUrl, ensureOk, errorOf, isRecord, keyHeaders } from './api.js';
+import { apiFetch, apiUrl, askForKey, ensureOk, errorOf, isRecord, keyHeaders, needsKeyFirst } from './api.js';
 import { el, formatBytes, showError } from './render.js';
 import { byId, contentHref, panel, type Panel } from './ui.js';
+
+/** Uploads `file`; like apiFetch, asks for the function key first in Azure and again after a 401. */
+async function uploadWithKey(file: File, onProgress: (fraction: number) => void): Promise<Response> {
+  if (needsKeyFirst()) await askForKey();
+  const response = await upload(file, onProgress);
+  if (response.status !== 401) return response;
+  await askForKey('The app refused the upload (401): enter its function key.');
+  return upload(file, onProgress);
+}
 
 /** POST /api/documents?name=... with the raw file, reporting progress; resolves with the response. */
 function upload(file: File, onProgress: (fraction: number) => void): Promise<Response> {
@@ -72,7 +81,7 @@ export function initDocuments(): { refresh(): Promise<void> } {
         const bar = el('progress', { max: '1', value: '0', 'aria-label': `Uploading ${file.name}` });
         const status = el('span', { class: 'meta' }, `${formatBytes(file.size)} · uploading…`);
         progressList.append(el('li', {}, el('span', {}, file.name), bar, status));
-        const response = await upload(file, (fraction) => {
+        const response = await uploadWithKey(file, (fraction) => {
           bar.value = fraction;
           if (fraction >= 1) status.textContent = `${formatBytes(file.size)} · splitting and indexing…`;
         });
