@@ -47,6 +47,20 @@ const environmentSchema = z.object({
   MODEL_CONTEXT_TOKENS: wholeNumber(128_000),
   MODEL_TIMEOUT_MS: wholeNumber(60_000),
   MODEL_MAX_RETRIES: wholeNumber(2, 0, 10),
+  MODEL_REASONING: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((value) => (value == null || value === '' ? 'auto' : value))
+    .pipe(z.enum(['auto', 'true', 'false'])),
+  MODEL_REASONING_EFFORT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(z.enum(['minimal', 'low', 'medium', 'high']).optional()),
   MAX_BODY_BYTES: wholeNumber(1_048_576),
   MAX_IMAGE_BYTES: wholeNumber(4 * 1024 * 1024),
   MAX_IMAGES: wholeNumber(4, 1, 20),
@@ -94,6 +108,9 @@ export interface AppConfig {
   embeddingModel?: string;
   modelTimeoutMs: number;
   modelMaxRetries: number;
+  /** Reasoning-model parameters: `auto` detects them from the model name and the provider's answer. */
+  modelReasoning: 'auto' | 'true' | 'false';
+  modelReasoningEffort?: 'minimal' | 'low' | 'medium' | 'high';
   chatStorage: StorageSettings;
   storage: StorageSettings;
   chatTableName: string;
@@ -180,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embeddingModel: settings.EMBEDDING_MODEL_DEPLOYMENT_NAME,
     modelTimeoutMs: settings.MODEL_TIMEOUT_MS,
     modelMaxRetries: settings.MODEL_MAX_RETRIES,
+    modelReasoning: settings.MODEL_REASONING,
+    modelReasoningEffort: settings.MODEL_REASONING_EFFORT,
     chatStorage: readStorage(env, chatStorageSetting),
     storage: readStorage(env, 'AzureWebJobsStorage'),
     chatTableName: settings.CHAT_TABLE_NAME ?? 'ChatState',

@@ -125,6 +125,8 @@ const notSetInAzure: Record<string, string> = {
   MAX_IMAGES: 'app default',
   TRUST_CLIENT_PRINCIPAL: 'only behind App Service authentication, which this template does not configure',
   MAX_DOCUMENT_BYTES: 'app default',
+  MODEL_REASONING: 'app default (auto: detected from the model name and the provider\'s answer)',
+  MODEL_REASONING_EFFORT: 'app default (the provider\'s)',
   CONTENT_CONTAINER: 'the app default is the `content` container the Bicep creates',
   INGEST_SAMPLE_DATA: 'local host only: Azure uses AI Search, filled by the postdeploy hook',
   PORT: 'local host only',

@@ -11,7 +11,10 @@ export type ErrorCode =
   | 'search_error'
   | 'storage_error'
   | 'model_not_configured'
+  | 'model_auth_failed'
+  | 'quota_exceeded'
   | 'storage_unavailable'
+  | 'storage_auth_failed'
   | 'model_timeout'
   | 'content_filter'
   | 'context_length_exceeded'
@@ -64,6 +67,12 @@ export const searchError = (message: string, cause?: unknown) => new AppError(50
 export const modelTimeout = (message: string, cause?: unknown) =>
   new AppError(504, 'model_timeout', message, { cause });
 
+/** The provider's quota or billing limit is exhausted: retrying cannot help, so no Retry-After. */
+export const quotaExceeded = (message: string, cause?: unknown) => new AppError(429, 'quota_exceeded', message, { cause });
+
+/** No credential for the model could be obtained, or the model service refused ours. */
+export const modelAuthFailed = (message: string, cause?: unknown) => new AppError(503, 'model_auth_failed', message, { cause });
+
 export const modelNotConfigured = (message: string) => new AppError(503, 'model_not_configured', message);
 
 /** The caller disconnected; nobody reads this answer, it only keeps aborted calls out of the error logs. */
@@ -72,3 +81,7 @@ export const clientClosedRequest = (cause?: unknown) =>
 
 export const storageUnavailable = (message: string, cause?: unknown) =>
   new AppError(503, 'storage_unavailable', message, { cause });
+
+/** Storage answered but refused our credential (401/403); the message says what to check. */
+export const storageAuthFailed = (message: string, cause?: unknown) =>
+  new AppError(503, 'storage_auth_failed', message, { cause });

@@ -1,5 +1,6 @@
 import { AppError, invalidRequest } from '../http/errors.js';
 import type { StreamEvent } from '../http/streams.js';
+import { toolsSupported, ToolsUnsupportedError } from '../model/capabilities.js';
 import { fitHistory, messageTokens, REPLY_PRIMING_TOKENS } from '../model/tokens.js';
 import type { ChatMessage, Completion, CompletionRequest, ModelClient, Usage } from '../model/types.js';
 import type { SearchHit, SearchIndex, SearchOptions } from '../search/types.js';
@@ -136,16 +137,24 @@ function usageProps(usage: Usage | undefined) {
 async function rewriteQuery(request: RagRequest, deps: RagDependencies): Promise<{ query: string; thought: Thought }> {
   const finalTurn: ChatMessage = { role: 'user', content: `Generate a search query for: ${request.question.text}` };
   const messages = assemble(QUERY_SYSTEM_PROMPT, request.history, finalTurn, QUERY_MAX_TOKENS, deps);
-  const { value: completion, durationMs } = await timed(() =>
-    deps.model.complete({ messages, temperature: 0, maxTokens: QUERY_MAX_TOKENS, tools: [SEARCH_TOOL], toolChoice: 'auto', signal: deps.signal }),
-  );
-  const query = queryFrom(completion) ?? request.question.text;
+  // A model without tool support (Ollama answers 400 "does not support tools") searches as if the rewrite
+  // gave no query; once seen, the process no longer asks it.
+  const { value: completion, durationMs } = await timed(async (): Promise<Completion | undefined> => {
+    if (!toolsSupported(deps.model.chatModel)) return undefined;
+    try {
+      return await deps.model.complete({ messages, temperature: 0, maxTokens: QUERY_MAX_TOKENS, tools: [SEARCH_TOOL], toolChoice: 'auto', signal: deps.signal });
+    } catch (error: unknown) {
+      if (error instanceof ToolsUnsupportedError) return undefined;
+      throw error;
+    }
+  });
+  const query = (completion == null ? undefined : queryFrom(completion)) ?? request.question.text;
   return {
     query,
     thought: {
       title: 'Prompt to generate search query',
       description: describeMessages(messages),
-      props: { model: deps.model.chatModel, temperature: 0, max_tokens: QUERY_MAX_TOKENS, usage: usageProps(completion.usage), duration_ms: durationMs },
+      props: { model: deps.model.chatModel, temperature: 0, max_tokens: QUERY_MAX_TOKENS, usage: usageProps(completion?.usage), duration_ms: durationMs },
     },
   };
 }
