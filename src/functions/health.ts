@@ -4,7 +4,9 @@ import { withErrors } from '../http/respond.js';
 import { healthReport } from '../health.js';
 
 export async function health(_request: HttpRequest): Promise<HttpResponseInit> {
-  return { status: 200, jsonBody: await healthReport() };
+  const report = await healthReport();
+  // 503 when unhealthy, so Azure's health check and load balancers can act on it (API.md § Health).
+  return { status: report.status === 'unhealthy' ? 503 : 200, jsonBody: report };
 }
 
 app.http('health', { route: 'health', methods: ['GET'], authLevel: 'function', handler: withErrors(health) });

@@ -69,6 +69,7 @@ export async function startApp(env: Record<string, string | undefined> = {}, opt
     output: () => output,
     process: child,
     async stop() {
+      // A process killed by a signal (crash tests SIGKILL it) has no exit code but has exited.
       if (child.exitCode == null && child.signalCode == null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
