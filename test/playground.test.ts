@@ -215,6 +215,69 @@ describe('GET /api/playground', () => {
     expect(state.exists).toBe(false);
   });
 
+  it('chats: a turn with the todo skill shows the tool call as it runs, then the reply', async () => {
+    model.responder = (body) => {
+      const toolMessage = body.messages.find((message) => message.role === 'tool');
+      if (toolMessage == null && body.tools?.some((tool) => tool.function.name === 'todo_add')) {
+        return { toolCalls: [{ name: 'todo_add', arguments: JSON.stringify({ title: 'Buy milk' }) }] };
+      }
+      return { content: `Added it. The skill said: ${textOf(toolMessage?.content)}` };
+    };
+    await open(app.baseUrl, 'chats');
+    await page.locator('#chat-id').fill('playground-todo');
+    for (const skill of ['todo_add', 'todo_list']) await page.getByLabel(skill, { exact: true }).check();
+    await page.getByRole('button', { name: 'Create / reset' }).click();
+    await until(() => page.locator('#chat-log').textContent()).toContain('skills: todo_add, todo_list');
+    await page.locator('#chat-message').fill('Remember to buy milk');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const tool = page.locator('#chat-log li.tool', { hasText: 'todo_add' });
+    await until(() => tool.textContent()).toMatch(/todo_add \(server\) done in \d+ ms/);
+    await until(() => page.locator('#chat-log li.assistant').textContent()).toContain('Added it. The skill said: {"added":');
+    expect(await tool.locator('details pre').textContent()).toContain('"title":"Buy milk"');
+    await tool.locator('summary').click();
+    await shot('chat-todo-skill');
+    // The model was offered the two skills and got the skill's result as the tool message.
+    expect(model.chatBodies()[0]?.tools?.map((entry) => entry.function.name).sort()).toEqual(['todo_add', 'todo_list']);
+    await until(() => page.locator('#chat-state-json').textContent()).toContain('"name": "todo_add"');
+  });
+
+  it('chats: a client tool call is answered in the page and the turn completes', async () => {
+    model.responder = (body) => {
+      const toolMessage = body.messages.find((message) => message.role === 'tool');
+      if (toolMessage == null) return { toolCalls: [{ name: 'get_weather', arguments: JSON.stringify({ city: 'Oslo' }) }] };
+      return { content: `In Oslo it is ${textOf(toolMessage.content)}.` };
+    };
+    await open(app.baseUrl, 'chats');
+    await page.locator('#chat-id').fill('playground-client-tool');
+    await page.getByRole('button', { name: 'Add sample tool' }).click();
+    expect(await page.locator('#chat-tools').inputValue()).toContain('"name": "get_weather"');
+    await page.getByRole('button', { name: 'Create / reset' }).click();
+    await until(() => page.locator('#chat-log').textContent()).toContain('1 client tool(s)');
+    await page.locator('#chat-message').fill('What is the weather in Oslo?');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const output = page.getByLabel('Output for get_weather');
+    await output.waitFor();
+    expect(await page.locator('#chat-log .tool-form pre').textContent()).toBe('{"city":"Oslo"}');
+    await until(() => page.locator('#chat-state-json').textContent()).toContain('pendingToolCalls');
+    await shot('chat-client-tool-form');
+    // While the call is pending, a new message is refused with the API's 409.
+    await page.locator('#chat-message').fill('Hello?');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await until(() => page.locator('#panel-chats .error').textContent()).toContain('409 tool_outputs_required');
+    // The refused message is not in the transcript; it is back in the box.
+    expect(await page.locator('#chat-log li.user').allTextContents()).toEqual(['userWhat is the weather in Oslo?']);
+    expect(await page.locator('#chat-message').inputValue()).toBe('Hello?');
+    expect(await page.locator('#chat-log li.tool', { hasText: '(client)' }).textContent()).toContain('waiting for your output');
+    await output.fill('sunny and 21 degrees');
+    await page.getByRole('button', { name: 'Send tool output' }).click();
+    await until(() => page.locator('#chat-log li.assistant').last().textContent()).toContain('In Oslo it is sunny and 21 degrees');
+    await until(() => page.locator('#chat-log').textContent()).toContain('get_weather answered: sunny and 21 degrees');
+    expect(await page.locator('#chat-log li.tool', { hasText: '(client)' }).textContent()).toContain('answered by this page');
+    await shot('chat-client-tool-done');
+    const answered = model.chatBodies().at(-1);
+    expect(answered?.messages.find((message) => message.role === 'tool')?.content).toBe('sunny and 21 degrees');
+  });
+
   it('chat with your data: citations open the PDF page, thoughts, follow-up buttons, an image', async () => {
     model.responder = ragResponder;
     await open(app.baseUrl, 'rag');
