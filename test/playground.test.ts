@@ -411,6 +411,8 @@ describe('GET /api/playground without a model', () => {
     await until(() => error.textContent()).toContain('503 model_not_configured');
     expect(await error.textContent()).toContain('OPENAI_API_KEY');
     expect(await error.isVisible()).toBe(true);
+    // The waiting notice goes once the request has failed (it used to stay beside the error).
+    expect(await page.locator('#ask-meta').textContent()).toBe('');
     await shot('error-model-not-configured');
   });
 });
