@@ -1,6 +1,6 @@
 import { AIChatProtocolClient } from '@microsoft/ai-chat-protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from './support/app.js';
+import { startApp, waitForSampleCorpus, type RunningApp } from './support/app.js';
 import { startFakeModel, type ChatBody, type FakeModel, type Reply } from './support/fake-model.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -27,19 +27,11 @@ function ragResponder(body: ChatBody): Reply {
   return { content: `The answer is here [${first ?? 'none'}] and not here [invented.pdf#page=99]. <<What next?>> <<And then?>>` };
 }
 
-async function waitForSampleCorpus(): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (app.output().includes('Sample data indexed')) return;
-    if (app.output().includes('Sample data was not indexed')) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`sample corpus was not ingested:\n${app.output()}`);
-}
 
 beforeAll(async () => {
   model = await startFakeModel();
   app = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'test-model', INGEST_SAMPLE_DATA: 'true' });
-  await waitForSampleCorpus();
+  await waitForSampleCorpus(app);
 }, 120_000);
 afterAll(async () => {
   await app?.stop();
@@ -392,7 +384,7 @@ describe('REQUIRE_ACCESS_CONTROL and RAG_SYSTEM_PROMPT', () => {
       TRUST_CLIENT_PRINCIPAL: 'true',
       RAG_SYSTEM_PROMPT: 'You answer from the Fabrikam engineering wiki only.',
     });
-    for (let attempt = 0; attempt < 600 && !strict.output().includes('Sample data indexed'); attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitForSampleCorpus(strict);
   }, 120_000);
   afterAll(async () => {
     await strict?.stop();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { repoRoot, startApp, type RunningApp } from './support/app.js';
+import { repoRoot, startApp, waitForSampleCorpus, type RunningApp } from './support/app.js';
 import { startFakeModel, type ChatBody, type FakeModel, type Reply } from './support/fake-model.js';
 
 const SCREENSHOTS = path.join(repoRoot, 'test-results/playground');
@@ -94,14 +94,6 @@ async function open(baseUrl: string, tab = ''): Promise<void> {
   await page.waitForSelector('html[data-ready="true"]');
 }
 
-async function waitForSampleCorpus(): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (app.output().includes('Sample data indexed')) return;
-    if (app.output().includes('Sample data was not indexed')) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`sample corpus was not ingested:\n${app.output()}`);
-}
 
 beforeAll(async () => {
   await rm(SCREENSHOTS, { recursive: true, force: true });
@@ -114,7 +106,7 @@ beforeAll(async () => {
   });
   app = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'test-model', INGEST_SAMPLE_DATA: 'true' });
   browser = await launching;
-  await waitForSampleCorpus();
+  await waitForSampleCorpus(app);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

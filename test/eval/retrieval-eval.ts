@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
-import { repoRoot, startApp, type RunningApp } from '../support/app.js';
+import { repoRoot, startApp, waitForSampleCorpus, type RunningApp } from '../support/app.js';
 import { startFakeModel, type FakeModel } from '../support/fake-model.js';
 
 interface QuestionSet {
@@ -34,11 +34,7 @@ beforeAll(async () => {
     EMBEDDING_MODEL_DEPLOYMENT_NAME: 'eval-embedding',
     INGEST_SAMPLE_DATA: 'true',
   });
-  for (let attempt = 0; attempt < 1200; attempt++) {
-    if (app.output().includes('Sample data indexed')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`sample corpus was not ingested:\n${app.output()}`);
+  await waitForSampleCorpus(app, 120_000);
 });
 
 afterAll(async () => {
