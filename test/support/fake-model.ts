@@ -105,7 +105,10 @@ export const echoResponder: Responder = (body) => {
 /** Deterministic embedding: hashed bag of words, normalised, so similar texts get similar vectors. */
 export function fakeEmbedding(text: string, dimensions = 64): number[] {
   const vector = new Array<number>(dimensions).fill(0);
-  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+  // A real embedding model never answers with an all-zero vector (the app rightly refuses one as broken), so
+  // text without any latin word (punctuation, other scripts, an empty chunk) is hashed whole instead.
+  const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [text];
+  for (const word of words) {
     let hash = 2166136261;
     for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 16777619);
     vector[Math.abs(hash) % dimensions]! += 1;
