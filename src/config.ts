@@ -75,10 +75,26 @@ const environmentSchema = z.object({
   MODEL_CONTEXT_TOKENS: wholeNumber(128_000),
   MODEL_TIMEOUT_MS: wholeNumber(60_000),
   MODEL_MAX_RETRIES: wholeNumber(2, 0, 10),
+  MODEL_REASONING: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((value) => (value == null || value === '' ? 'auto' : value))
+    .pipe(z.enum(['auto', 'true', 'false'])),
+  MODEL_REASONING_EFFORT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(z.enum(['minimal', 'low', 'medium', 'high']).optional()),
   MAX_BODY_BYTES: wholeNumber(1_048_576),
   MAX_IMAGE_BYTES: wholeNumber(4 * 1024 * 1024),
   MAX_IMAGES: wholeNumber(4, 1, 20),
   TRUST_CLIENT_PRINCIPAL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
+  REQUIRE_ACCESS_CONTROL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
+  RAG_SYSTEM_PROMPT: z.string().max(32_000).optional(),
   MAX_DOCUMENT_BYTES: wholeNumber(26_214_400),
   // Blob Storage container: 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit.
   CONTENT_CONTAINER: serviceName(
@@ -129,6 +145,9 @@ export interface AppConfig {
   embeddingModel?: string;
   modelTimeoutMs: number;
   modelMaxRetries: number;
+  /** Reasoning-model parameters: `auto` detects them from the model name and the provider's answer. */
+  modelReasoning: 'auto' | 'true' | 'false';
+  modelReasoningEffort?: 'minimal' | 'low' | 'medium' | 'high';
   chatStorage: StorageSettings;
   storage: StorageSettings;
   chatTableName: string;
@@ -147,6 +166,10 @@ export interface AppConfig {
   maxImages: number;
   /** Trust App Service authentication headers for the caller's identity (set only behind Easy Auth). */
   trustClientPrincipal: boolean;
+  /** Retrieval always filters by the caller's (trusted) oid and groups, whatever the request asks. */
+  requireAccessControl: boolean;
+  /** The deployment's own answer prompt for chat with your data; a generic one when unset. */
+  ragSystemPrompt: string | undefined;
   /** Largest document accepted by POST /api/documents and the ingest CLI. */
   maxDocumentBytes: number;
   /** Blob container holding the source files served by GET /api/content. */
@@ -218,6 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embeddingModel: settings.EMBEDDING_MODEL_DEPLOYMENT_NAME,
     modelTimeoutMs: settings.MODEL_TIMEOUT_MS,
     modelMaxRetries: settings.MODEL_MAX_RETRIES,
+    modelReasoning: settings.MODEL_REASONING,
+    modelReasoningEffort: settings.MODEL_REASONING_EFFORT,
     chatStorage: readStorage(env, chatStorageSetting),
     storage: readStorage(env, 'AzureWebJobsStorage'),
     chatTableName: settings.CHAT_TABLE_NAME ?? 'ChatState',
@@ -238,6 +263,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxImageBytes: settings.MAX_IMAGE_BYTES,
     maxImages: settings.MAX_IMAGES,
     trustClientPrincipal: settings.TRUST_CLIENT_PRINCIPAL,
+    requireAccessControl: settings.REQUIRE_ACCESS_CONTROL,
+    ragSystemPrompt: settings.RAG_SYSTEM_PROMPT?.trim() === '' ? undefined : settings.RAG_SYSTEM_PROMPT,
     maxDocumentBytes: settings.MAX_DOCUMENT_BYTES,
     contentContainer: settings.CONTENT_CONTAINER ?? 'content',
     ingestSampleData: settings.INGEST_SAMPLE_DATA,

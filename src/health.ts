@@ -3,12 +3,14 @@ import { searchIndex } from './services.js';
 import { pingTableService } from './storage/clients.js';
 
 export interface HealthReport {
-  /** ok; degraded when an optional part (the model) is missing; unhealthy (503) when storage cannot be used. */
+  /** ok; degraded when an optional part (the model) is missing; unhealthy (503) when storage or the index cannot be used. */
   status: 'ok' | 'degraded' | 'unhealthy';
   model: { provider: 'azure' | 'openai' | 'none'; chatModel: string | null; embeddingModel: string | null };
   storage: { ok: boolean };
   /** `documents` counts indexed chunks (search documents, as Azure AI Search counts them); null when unknown. */
   search: { backend: 'azure' | 'local'; documents: number | null };
+  /** What makes the status less than ok and what to do about it. */
+  problems: string[];
 }
 
 /** What is configured and what answers; names only, never keys or connection strings. */
@@ -16,8 +18,10 @@ export async function healthReport(): Promise<HealthReport> {
   const settings = config();
   const [storageOk, documents] = await Promise.all([pingTableService(settings.chatStorage), indexedChunks()]);
   const modelConfigured = settings.model.kind !== 'none' && settings.chatModel != null;
+  // The search index cannot be used fully (e.g. it is being rebuilt after its file was found corrupt).
+  const indexProblem = (await searchIndex()).condition?.().problem;
   return {
-    status: !storageOk ? 'unhealthy' : modelConfigured ? 'ok' : 'degraded',
+    status: indexProblem != null || !storageOk ? 'unhealthy' : modelConfigured ? 'ok' : 'degraded',
     model: {
       provider: settings.model.kind,
       chatModel: settings.chatModel ?? null,
@@ -25,6 +29,7 @@ export async function healthReport(): Promise<HealthReport> {
     },
     storage: { ok: storageOk },
     search: { backend: settings.search.endpoint == null ? 'local' : 'azure', documents },
+    problems: indexProblem == null ? [] : [indexProblem],
   };
 }
 

@@ -56,7 +56,16 @@ export const searchIndex = lazy<SearchIndex>(async () => {
     return new AzureSearchIndex({ ...settings.search, endpoint: settings.search.endpoint });
   }
   const { LocalIndex } = await import('./search/local-index.js');
-  return new LocalIndex(path.resolve('.data'));
+  const index = new LocalIndex(path.resolve('.data'), {
+    // A torn or unreadable file was moved aside: index the documents in Blob Storage again, in the background.
+    onCorrupt: () => {
+      void (async () => {
+        const { rebuildIndex } = await import('./ingest/repair.js');
+        await rebuildIndex(await ingestDependencies(), (problem) => index.setProblem(problem), (message) => console.log(message));
+      })().catch((error: unknown) => index.setProblem(`The local search index could not be rebuilt: ${error instanceof Error ? error.message : String(error)}`));
+    },
+  });
+  return index;
 });
 
 /** Source documents in Blob Storage (container `content`), also the documents catalogue. */
@@ -74,7 +83,7 @@ export function skillServices(): import('./skills/types.js').SkillServices {
     todoTable,
     settings: {
       embeddingsEnabled: settings.embeddingModel != null,
-      rag: { historyTokens: settings.historyTokens, maxOutputTokens: settings.maxOutputTokens, modelContextTokens: settings.modelContextTokens },
+      rag: { historyTokens: settings.historyTokens, maxOutputTokens: settings.maxOutputTokens, modelContextTokens: settings.modelContextTokens, requireAccessControl: settings.requireAccessControl },
     },
   };
 }
@@ -86,5 +95,24 @@ export async function ingestDependencies(): Promise<IngestDependencies> {
     settings.embeddingModel == null
       ? undefined
       : async (texts: string[]) => (await modelClient()).embed(texts);
-  return { index: await searchIndex(), store: await contentStore(), embed, maxDocumentBytes: settings.maxDocumentBytes };
+  const dependencies = { index: await searchIndex(), store: await contentStore(), embed, maxDocumentBytes: settings.maxDocumentBytes };
+  repairOnce(dependencies);
+  return dependencies;
+}
+
+let repairStarted = false;
+
+/**
+ * Once per process, in the background: repairs documents an interrupted upload or delete left half-changed
+ * (the local host also starts it at start-up; in Azure the first documents request does).
+ */
+export function repairOnce(dependencies: Pick<IngestDependencies, 'index' | 'store'>): void {
+  if (repairStarted) return;
+  repairStarted = true;
+  void import('./ingest/repair.js')
+    .then(({ repairInterrupted }) => repairInterrupted(dependencies, (message) => console.log(message)))
+    .catch((error: unknown) => {
+      repairStarted = false;
+      console.error(`Repair of interrupted document changes failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
 }

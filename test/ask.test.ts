@@ -88,13 +88,17 @@ describe('POST /api/ask', () => {
     expect(await response.text()).toBe('Echo: again');
   });
 
-  it('answers 502 model_error when the model fails, without leaking its body', async () => {
-    model.enqueue({ kind: 'error', status: 500, body: { error: { message: 'secret-internal-detail' } } }, 2);
+  it('answers 502 model_error when the model fails, with its reason shortened and secrets redacted', async () => {
+    const page = `<html><head><title>Bad gateway</title></head><body>${'<p>trace sk-abcdefghijklmnopqrstuv</p>'.repeat(500)}</body></html>`;
+    model.enqueue({ kind: 'raw', status: 500, headers: { 'content-type': 'text/html' }, body: page }, 2);
     const response = await post('ask', '{"prompt":"hi"}');
     expect(response.status).toBe(502);
-    const text = await response.text();
-    expect(JSON.parse(text).error.code).toBe('model_error');
-    expect(text).not.toContain('secret-internal-detail');
+    const error = JSON.parse(await response.text()).error;
+    expect(error.code).toBe('model_error');
+    expect(error.message).toContain('Bad gateway');
+    expect(error.message).not.toContain('<');
+    expect(error.message).not.toContain('abcdefghijklmnop');
+    expect(error.message.length).toBeLessThan(400);
   });
 
   it('streams Server-Sent Events incrementally, then a done event with usage', async () => {

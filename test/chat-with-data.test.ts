@@ -1,6 +1,6 @@
 import { AIChatProtocolClient } from '@microsoft/ai-chat-protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from './support/app.js';
+import { startApp, waitForSampleCorpus, type RunningApp } from './support/app.js';
 import { startFakeModel, type ChatBody, type FakeModel, type Reply } from './support/fake-model.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -27,19 +27,11 @@ function ragResponder(body: ChatBody): Reply {
   return { content: `The answer is here [${first ?? 'none'}] and not here [invented.pdf#page=99]. <<What next?>> <<And then?>>` };
 }
 
-async function waitForSampleCorpus(): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (app.output().includes('Sample data indexed')) return;
-    if (app.output().includes('Sample data was not indexed')) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`sample corpus was not ingested:\n${app.output()}`);
-}
 
 beforeAll(async () => {
   model = await startFakeModel();
   app = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'test-model', INGEST_SAMPLE_DATA: 'true' });
-  await waitForSampleCorpus();
+  await waitForSampleCorpus(app);
 }, 120_000);
 afterAll(async () => {
   await app?.stop();
@@ -104,6 +96,40 @@ describe('POST /api/chat', () => {
     expect(body.context.thoughts[1].description).toBe('How do I switch roles?');
   });
 
+  it('falls back to the follow-up together with the earlier user turns when the rewrite yields no query', async () => {
+    const conversation = {
+      messages: [
+        { role: 'user', content: 'Does the health plan cover eye exams?' },
+        { role: 'assistant', content: 'Yes, one exam a year [kestrel-health-select.pdf#page=7].' },
+        { role: 'user', content: 'What about dental?' },
+      ],
+    };
+    for (const reply of [{ content: '0' }, { content: '' }, { toolCalls: [{ name: 'search_sources', arguments: '{"search_query":' }] }, { toolCalls: [{ name: 'other_tool', arguments: '{}' }] }]) {
+      model.responder = (body) => (body.tools?.length ? reply : { content: 'ok' });
+      const body = (await (await post('chat', conversation)).json()) as Json;
+      // Before the fix the bare question "What about dental?" was searched.
+      expect(body.context.thoughts[1].description).toBe('What about dental? Does the health plan cover eye exams?');
+      expect(body.context.thoughts[0].props.query_source).toBe('fallback');
+    }
+  });
+
+  it('takes a text reply to the rewrite prompt as the query only when it looks like one', async () => {
+    const conversation = { messages: [{ role: 'user', content: 'Are eye exams covered?' }, { role: 'assistant', content: 'Yes.' }, { role: 'user', content: 'And for my kids?' }] };
+    const cases: [string, string][] = [
+      ['children vision exam coverage', 'children vision exam coverage'],
+      ['Query: "children eye exams"', 'children eye exams'],
+      // The model answering the question instead of writing a query.
+      ['Yes, children are covered for one eye exam a year.', 'And for my kids? Are eye exams covered?'],
+      ['I could not find a query for that.', 'And for my kids? Are eye exams covered?'],
+      ['children\neye exams', 'And for my kids? Are eye exams covered?'],
+    ];
+    for (const [reply, query] of cases) {
+      model.responder = (body) => (body.tools?.length ? { content: reply } : { content: 'ok' });
+      const body = (await (await post('chat', conversation)).json()) as Json;
+      expect(body.context.thoughts[1].description).toBe(query);
+    }
+  });
+
   it('uses the rewritten query from the search_sources tool', async () => {
     model.responder = (body) =>
       body.tools?.length ? { toolCalls: [{ name: 'search_sources', arguments: '{"search_query":"internal transfer form"}' }] } : { content: 'ok' };
@@ -123,7 +149,8 @@ describe('POST /api/chat', () => {
     const response = await post('chat', { history: [{ user: 'hi', bot: 'hello' }, { user: 'What is my deductible?' }], overrides: { top: 2 } });
     expect(response.status).toBe(200);
     const body = (await response.json()) as Json;
-    expect(body.context.data_points.citations.length).toBeLessThanOrEqual(2);
+    expect(body.context.data_points.text).toHaveLength(2);
+    expect(body.context.data_points.citations[0]).toBe('kestrel-health-select.pdf#page=3');
     const answer = model.chatBodies()[1]!;
     expect(answer.messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'user']);
   });
@@ -135,7 +162,7 @@ describe('POST /api/chat', () => {
     model.responder = () => ({ content: 'plain' });
     const none = (await (await post('chat', ask('hello', { retrieval_mode: 'none' }))).json()) as Json;
     expect(none.message.content).toBe('plain');
-    expect(none.context.data_points).toEqual({ text: [], citations: [] });
+    expect(none.context.data_points).toEqual({ text: [], images: [], citations: [] });
     expect(model.chatBodies()).toHaveLength(1);
     expect(none.context.thoughts.map((thought: Json) => thought.title)).toEqual(['Prompt to generate answer']);
   });
@@ -149,20 +176,73 @@ describe('POST /api/chat', () => {
     const system = String(model.chatBodies()[0]?.messages[0]?.content);
     expect(system).toContain('Answer in French.');
     expect(system).toContain('square brackets');
+    // The default prompt is for anyone's documents, not the sample company's.
+    expect(system).toContain('your documents');
+    expect(system).not.toMatch(/employee|handbook|benefit|roles/i);
   });
 
-  it('filters by category', async () => {
+  it('filters by category; a blank category (an empty form field) is no filter', async () => {
+    const unfiltered = (await (await post('chat', ask('deductible'))).json()) as Json;
+    expect(unfiltered.context.data_points.citations[0]).toBe('kestrel-health-select.pdf#page=3');
     const included = (await (await post('chat', ask('deductible', { include_category: 'no-such-category' }))).json()) as Json;
     expect(included.context.data_points.citations).toEqual([]);
     const excluded = (await (await post('chat', ask('deductible', { exclude_category: 'no-such-category' }))).json()) as Json;
-    expect(excluded.context.data_points.citations.length).toBeGreaterThan(0);
+    expect(excluded.context.data_points.citations).toEqual(unfiltered.context.data_points.citations);
+    // Before the fix, `include_category: ""` matched no chunk and silently returned no sources.
+    for (const blank of ['', '  ']) {
+      const body = (await (await post('chat', ask('deductible', { include_category: blank, exclude_category: blank }))).json()) as Json;
+      expect(body.context.data_points.citations).toEqual(unfiltered.context.data_points.citations);
+      expect(body.context.thoughts[1].props.include_category).toBeNull();
+    }
   });
 
-  it('applies the security filter with the caller identity, which is untrusted by default', async () => {
+  it('applies the security filter only when asked, with the caller identity, which is untrusted by default', async () => {
     const principal = { 'x-ms-client-principal-id': 'someone' };
+    const unfiltered = (await (await post('chat', ask('deductible'), principal)).json()) as Json;
+    expect(unfiltered.context.data_points.citations.length).toBeGreaterThan(0);
+    expect(unfiltered.context.thoughts[1].props).not.toHaveProperty('oids');
     const filtered = (await (await post('chat', ask('deductible', { use_oid_security_filter: true }), principal)).json()) as Json;
     expect(filtered.context.data_points.citations).toEqual([]);
     expect(filtered.context.thoughts[1].props.oids).toEqual([]);
+  });
+
+  it('answers in the shape azure-search-openai-demo reads: images, token_usage, sourcefile and category, snake_case props', async () => {
+    const body = (await (await post('chat', ask('What is my deductible?'))).json()) as Json;
+    expect(body.context.data_points.images).toEqual([]);
+    const [rewrite, search, results, answer] = body.context.thoughts as Json[];
+    for (const step of [rewrite!, answer!]) {
+      expect(Object.keys(step.props.token_usage).sort()).toEqual(['completion_tokens', 'prompt_tokens', 'reasoning_tokens', 'total_tokens']);
+      expect(step.props.token_usage.total_tokens).toBe(step.props.usage.total_tokens);
+      expect(step.props.token_usage.total_tokens).toBeGreaterThan(0);
+    }
+    expect(results!.description[0]).toMatchObject({ sourcefile: 'kestrel-health-select.pdf', sourcepage: 'kestrel-health-select.pdf#page=3', category: null });
+    for (const step of [rewrite!, search!, answer!]) {
+      for (const key of Object.keys(step.props)) expect(key).toMatch(/^[a-z0-9_]+$/);
+    }
+  });
+
+  it('bounds session_state: too deep or too large is a 400 before any model call', async () => {
+    // Written as text: 5,000 levels are too deep for JSON.stringify itself.
+    const deep = `${'['.repeat(5000)}"leaf"${']'.repeat(5000)}`;
+    const large = JSON.stringify({ blob: 'é'.repeat(40_000) });
+    for (const [route, state] of [['chat', deep], ['chat/stream', deep], ['chat', large]] as const) {
+      const response = await post(route, `{"messages":[{"role":"user","content":"deductible"}],"session_state":${state}}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as Json).error.message).toMatch(/session_state/);
+    }
+    expect(model.requests).toHaveLength(0);
+    const fine = (await (await post('chat', ask('deductible', {}, { session_state: { a: [[[1]]], id: 'x' } }))).json()) as Json;
+    expect(fine.session_state).toEqual({ a: [[[1]]], id: 'x' });
+  });
+
+  it('bounds the text of a request by MAX_BODY_BYTES, whatever room images would have', async () => {
+    // 40 messages of 60,000 characters: 2.4 MB of text, under the old limit that counted image room for text.
+    const messages = Array.from({ length: 40 }, (_, index) => ({ role: index % 2 === 0 ? 'user' : 'assistant', content: `${index} ${'lorem ipsum dolor '.repeat(3_333)}` }));
+    messages.push({ role: 'user', content: 'What is my deductible?' });
+    const response = await post('chat', { messages });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as Json).error.message).toMatch(/MAX_BODY_BYTES/);
+    expect(model.requests).toHaveLength(0);
   });
 
   it('attaches a valid image to the latest user turn', async () => {
@@ -290,5 +370,46 @@ describe('the official AI Chat Protocol client', () => {
       if (delta.delta.content != null) deltas.push(delta.delta.content);
     }
     expect(deltas.join('')).toContain('[kestrel-health-select.pdf#page=3]');
+  });
+});
+
+describe('REQUIRE_ACCESS_CONTROL and RAG_SYSTEM_PROMPT', () => {
+  let strict: RunningApp;
+  beforeAll(async () => {
+    strict = await startApp({
+      OPENAI_BASE_URL: model.url,
+      CHAT_MODEL_DEPLOYMENT_NAME: 'test-model',
+      INGEST_SAMPLE_DATA: 'true',
+      REQUIRE_ACCESS_CONTROL: 'true',
+      TRUST_CLIENT_PRINCIPAL: 'true',
+      RAG_SYSTEM_PROMPT: 'You answer from the Fabrikam engineering wiki only.',
+    });
+    await waitForSampleCorpus(strict);
+  }, 120_000);
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  it('always filters by the trusted identity, whatever the overrides say', async () => {
+    const groups = Buffer.from(JSON.stringify({ claims: [{ typ: 'groups', val: 'g-1' }] })).toString('base64');
+    const headers = { 'x-ms-client-principal-id': 'alice', 'x-ms-client-principal': groups };
+    const response = await fetch(`${strict.baseUrl}/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify(ask('What is my deductible?', { use_oid_security_filter: false, use_groups_security_filter: false })),
+    });
+    const body = (await response.json()) as Json;
+    expect(response.status).toBe(200);
+    expect(body.context.thoughts[1].props).toMatchObject({ oids: ['alice'], groups: ['g-1'], access_control_enforced: true });
+    // The sample documents carry no access lists, so nobody sees them under enforced filters.
+    expect(body.context.data_points.citations).toEqual([]);
+    expect(strict.output()).toContain('Sample data indexed');
+  });
+
+  it('uses the deployment prompt instead of the generic one', async () => {
+    model.responder = () => ({ content: 'ok' });
+    await fetch(`${strict.baseUrl}/chat`, { method: 'POST', body: JSON.stringify(ask('hello', { retrieval_mode: 'none' })) });
+    const system = String(model.chatBodies()[0]?.messages[0]?.content);
+    expect(system).toBe('You answer from the Fabrikam engineering wiki only.');
   });
 });

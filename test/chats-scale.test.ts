@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { messageRow } from '../src/chats/store.js';
+import { messageRow } from '../src/chats/rows.js';
 import { messageTokens, countTokens } from '../src/model/tokens.js';
 import { startApp, uniqueName, type RunningApp } from './support/app.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
@@ -101,7 +101,7 @@ async function measureTurn(id: string, message: string): Promise<{ requests: str
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * p)]!;
 
 describe('the cost of a turn', () => {
-  it('makes the same storage requests with 10 and with 1,000 messages of history', async () => {
+  it('makes the same storage requests with 10 and with 1,000 messages of history', { timeout: 120_000 }, async () => {
     const short = `short-${Date.now()}`;
     const long = `long-${Date.now()}`;
     await seedChat(short, 10);

@@ -1,8 +1,12 @@
-import { TableClient, odata } from '@azure/data-tables';
+import { TableClient, odata, type TransactionAction } from '@azure/data-tables';
+import { chatIdSchema } from '../src/chats/ids.js';
+import { messageRow } from '../src/chats/rows.js';
+import { rawClient } from './support/http-raw.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parseSse, startApp, uniqueName, type RunningApp } from './support/app.js';
 import { sleep, startFakeModel, type FakeModel } from './support/fake-model.js';
+import { eventually } from './support/wait.js';
 
 let model: FakeModel;
 let app: RunningApp;
@@ -114,7 +118,8 @@ describe('PUT /api/chats/{chatId}', () => {
     expect(state.totalMessages).toBe(1);
     expect(state.totalTokens).toBe(0);
     expect(state.recentMessages).toEqual([{ role: 'system', content: 'Be brief.', toolCalls: [] }]);
-    expect((await partitionRows(id)).length).toBe(2); // the state row and the new system message
+    // The old rows are swept after the reset answered: the state row and the new system message remain.
+    await eventually('the sweep after the reset', async () => ((await partitionRows(id)).length === 2 ? true : undefined));
     model.reset();
     await post(id, 'three');
     expect(model.chatBodies()[0]?.messages).toEqual([
@@ -126,12 +131,13 @@ describe('PUT /api/chats/{chatId}', () => {
   it('resolves a reset racing a turn in favour of the reset: the turn is answered but not stored', async () => {
     const id = newId();
     await put(id);
-    model.latencyMs = 600;
+    model.latencyMs = 2000; // the turn is surely still in the model when the reset lands
     const turn = post(id, 'before the reset');
     await modelReceived(1);
     expect((await put(id, { instructions: 'Fresh start.' })).status).toBe(202);
     const response = await turn;
     expect(response.status).toBe(200);
+    expect(response.headers.get('x-chat-stored')).toBe('false');
     expect(await response.text()).toBe('Echo: before the reset');
     const state = await getState(id);
     expect(contents(state)).toEqual(['Fresh start.']);
@@ -294,7 +300,8 @@ describe('POST /api/chats/{chatId}', () => {
     await modelReceived(1);
     controller.abort();
     await turn;
-    await sleep(700);
+    // Wait for the turn to finish (it says it did not store), instead of sleeping and hoping it has.
+    await eventually('the abandoned turn to end', async () => (app.output().includes(`The turn on chat ${id} was not stored`) ? true : undefined));
     expect(model.chatBodies()).toHaveLength(1);
     expect(await getState(id)).toEqual(before);
     // A caller hanging up is not a server fault: no "Unhandled error" in the log.
@@ -312,7 +319,7 @@ describe('POST /api/chats/{chatId}', () => {
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
-    await sleep(1000);
+    await eventually('the abandoned stream to end', async () => (app.output().includes(`The turn on chat ${id} was not stored`) ? true : undefined));
     expect(await getState(id)).toEqual(before);
   });
 });
@@ -360,12 +367,105 @@ describe('GET /api/chats/{chatId}', () => {
     expect((await getState(id, `?timestampUTC=${encodeURIComponent(all.lastUpdatedAt!)}`)).totalMessages).toBe(5);
   });
 
-  it.each(['yesterday', '2024-13-45T99:00:00', '2024-01-15T22:00:00+25'])('answers 400 for timestampUTC=%s', async (value) => {
+  // Issue 12 § 16: the space form (as .NET and SQL print dates) was a 400, and 2024-02-30 rolled over to March.
+  it.each(['2024-01-01 00:00:00', '2024-01-01 00:00', '2024-02-29T23:59:59.9999999Z', '2024-01-01 00:00:00+01:00'])('accepts timestampUTC=%s', async (value) => {
+    const id = newId();
+    await put(id);
+    await post(id, 'first');
+    expect((await getState(id, `?timestampUTC=${encodeURIComponent(value)}`)).recentMessages).toHaveLength(3);
+  });
+
+  it.each([
+    'yesterday',
+    '2024-13-45T99:00:00',
+    '2024-01-15T22:00:00+25',
+    '2024-02-30',
+    '2023-02-29T00:00:00Z',
+    '2024-04-31 10:00:00',
+    '2024-01-01T24:00:00',
+    '2024-01-01T23:60:00',
+    '2024-01-01T23:59:60',
+    '2024-01-01T10:00:00+01:60',
+    '2024-01-01x10:00',
+  ])('answers 400 for timestampUTC=%s', async (value) => {
     const response = await fetch(url(newId(), `?timestampUTC=${encodeURIComponent(value)}`));
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('invalid_request');
     expect(body.error.message).toContain('timestampUTC');
+  });
+});
+
+describe('GET paging (top, continuationToken)', () => {
+  /** A chat with `count` messages after its system message, written straight into the table with the app's own rows. */
+  async function seedChat(id: string, count: number): Promise<void> {
+    expect((await put(id, { instructions: 'seeded' })).status).toBe(202);
+    const state = await table.getEntity<{ generation: string }>(id, 'state');
+    const createdAt = new Date().toISOString();
+    const rows = Array.from({ length: count }, (_, index) => {
+      const sequence = index + 2;
+      const role = index % 2 === 0 ? 'user' : 'assistant';
+      return messageRow(id, state.generation, sequence, { role, content: `message ${sequence}`, tokens: 5 }, createdAt);
+    });
+    for (let start = 0; start < rows.length; start += 100) {
+      await table.submitTransaction(rows.slice(start, start + 100).map((row): TransactionAction => ['create', row]));
+    }
+    await table.updateEntity({ partitionKey: id, rowKey: 'state', totalMessages: count + 1, lastUpdatedAt: createdAt }, 'Merge');
+  }
+  const page = async (id: string, query: string) => (await getState(id, query)) as ChatStateBody & { continuationToken?: string };
+
+  it('returns at most 1000 messages by default, then the rest with the continuationToken, oldest first', async () => {
+    const id = newId();
+    await seedChat(id, 1200);
+    const first = await page(id, '');
+    expect(first.totalMessages).toBe(1201);
+    expect(first.recentMessages).toHaveLength(1000);
+    expect(first.recentMessages[0]?.content).toBe('seeded');
+    expect(first.recentMessages[999]?.content).toBe('message 1000');
+    expect(first.continuationToken).toEqual(expect.any(String));
+    const second = await page(id, `?continuationToken=${encodeURIComponent(first.continuationToken!)}`);
+    expect(second.recentMessages.map((message) => message.content)).toEqual(Array.from({ length: 201 }, (_, index) => `message ${index + 1001}`));
+    expect(second).not.toHaveProperty('continuationToken');
+  });
+
+  it('pages with top and keeps timestampUTC across pages', async () => {
+    const id = newId();
+    await put(id);
+    const created = await getState(id);
+    for (const message of ['a', 'b', 'c']) expect((await post(id, message)).status).toBe(200);
+    const since = `timestampUTC=${encodeURIComponent(created.createdAt!)}`;
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const next = await page(id, `?${since}&top=4${token == null ? '' : `&continuationToken=${encodeURIComponent(token)}`}`);
+      seen.push(...next.recentMessages.map((message) => message.content));
+      token = next.continuationToken;
+      pages += 1;
+    } while (token != null);
+    expect(pages).toBe(2);
+    expect(seen).toEqual(['a', 'Echo: a', 'b', 'Echo: b', 'c', 'Echo: c']);
+  });
+
+  it.each(['0', '1001', '2.5', 'ten'])('answers 400 for top=%s', async (value) => {
+    const response = await fetch(url(newId(), `?top=${value}`));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain('top');
+  });
+
+  it('answers 400 for a token it did not issue, and for a token from before a reset', async () => {
+    const id = newId();
+    await put(id);
+    await post(id, 'one');
+    const forged = await fetch(url(id, '?continuationToken=bm90LWEtdG9rZW4'));
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as { error: { message: string } }).error.message).toContain('continuationToken');
+    const first = await page(id, '?top=1');
+    expect(first.continuationToken).toEqual(expect.any(String));
+    expect((await put(id)).status).toBe(202);
+    const stale = await fetch(url(id, `?continuationToken=${encodeURIComponent(first.continuationToken!)}`));
+    expect(stale.status).toBe(400);
+    expect(((await stale.json()) as { error: { message: string } }).error.message).toContain('reset');
   });
 });
 
@@ -378,8 +478,9 @@ describe('DELETE /api/chats/{chatId}', () => {
     expect((await partitionRows(id)).length).toBe(6);
     const response = await fetch(url(id), { method: 'DELETE' });
     expect(response.status).toBe(204);
-    expect(await partitionRows(id)).toEqual([]);
+    // Gone at once for every reader; its rows (and the tombstone) are removed after the answer.
     expect((await getState(id)).exists).toBe(false);
+    await eventually('the sweep after the delete', async () => ((await partitionRows(id)).length === 0 ? true : undefined));
     expect((await post(id, 'gone?')).status).toBe(404);
     expect((await fetch(url(id), { method: 'DELETE' })).status).toBe(404);
   });
@@ -399,6 +500,26 @@ describe('chat ids', () => {
       expect(((await response.json()) as { error: { message: string } }).error.message).toContain('chatId');
     }
     expect(model.requests).toHaveLength(0);
+  });
+
+  // Issue 12 § 16: `.` and `..` passed the id rule, but URLs normalise them away, so such a chat was unreachable.
+  // Hosts (Azure's front end, the local host) normalise the segment before routing; the rule refuses it for
+  // any that does not.
+  it.each(['.', '..'])('refuses %s as a chat id, and the normalised URL reaches no chat', async (id) => {
+    const result = chatIdSchema.safeParse(id);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toContain('must not be');
+    const client = rawClient(app.baseUrl);
+    const response = await client.send({ method: 'PUT', path: `/api/chats/${id}` });
+    client.close();
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.text)).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it.each(['...', '.a', 'a..b'])('accepts %s, which URLs leave alone', async (id) => {
+    expect(chatIdSchema.safeParse(id).success).toBe(true);
+    expect((await put(id)).status).toBe(202);
+    expect((await getState(id)).exists).toBe(true);
   });
 
   it('accepts every allowed character, up to 128 of them', async () => {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, uniqueName, type RunningApp } from './support/app.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
 import { createTableClient } from '../src/storage/clients.js';
-import { createChat, deleteChat, sweep } from '../src/chats/store.js';
+import { sharedAccess } from '../src/chats/access.js';
+import { createChat, deleteChat, sweep } from '../src/chats/lifecycle.js';
 
 let model: FakeModel;
 let app: RunningApp;
@@ -55,7 +56,7 @@ function assertConsistent(chat: ChatView, system: string | null): string[] {
 }
 
 describe('concurrent turns on one chat', () => {
-  it('keeps all 50 concurrent posts: 101 messages, none lost or duplicated, pairs adjacent', { timeout: 60_000 }, async () => {
+  it('keeps all 50 concurrent posts: 101 messages, none lost or duplicated, pairs adjacent', { timeout: 180_000 }, async () => {
     const chatId = 'fifty-at-once';
     expect((await api(`chats/${chatId}`, { method: 'PUT' })).status).toBe(202);
     model.latencyMs = 20; // turns overlap in the model, so their commits collide
@@ -78,7 +79,8 @@ describe('concurrent turns on one chat', () => {
   it('a PUT reset racing posts leaves a consistent chat: the reset wins over turns in flight', { timeout: 60_000 }, async () => {
     const chatId = 'reset-race';
     expect((await api(`chats/${chatId}`, { method: 'PUT', body: '{"instructions":"old"}' })).status).toBe(202);
-    model.latencyMs = 30;
+    // Long enough that every racing turn is still in the model when the reset lands, so the outcome is exact.
+    model.latencyMs = 2000;
     try {
       const before = Array.from({ length: 10 }, (_, index) => `before ${index}`);
       const posts = before.map((message) => api(`chats/${chatId}`, { method: 'POST', body: JSON.stringify({ message }) }));
@@ -88,9 +90,12 @@ describe('concurrent turns on one chat', () => {
       expect(reset.status).toBe(202);
       const after = Array.from({ length: 5 }, (_, index) => `after ${index}`);
       const later = after.map((message) => api(`chats/${chatId}`, { method: 'POST', body: JSON.stringify({ message }) }));
-      const responses = await Promise.all([...posts, ...later]);
-      // Every caller got its answer, stored or not.
-      for (const response of responses) expect(response.status).toBe(200);
+      const racing = await Promise.all(posts);
+      const afterwards = await Promise.all(later);
+      // Every caller got its answer; the header says exactly which turns were stored (API.md: x-chat-stored).
+      for (const response of [...racing, ...afterwards]) expect(response.status).toBe(200);
+      expect(racing.map((response) => response.headers.get('x-chat-stored'))).toEqual(before.map(() => 'false'));
+      expect(afterwards.map((response) => response.headers.get('x-chat-stored'))).toEqual(after.map(() => 'true'));
       const chat = await readChat(chatId);
       const users = assertConsistent(chat, 'new');
       // Turns in flight when the reset landed belong to the old conversation; turns after it are all kept.
@@ -133,14 +138,14 @@ describe('resets and deletes racing each other', () => {
           name: 'delete-after-batch',
           async sendRequest(request, next) {
             const response = await next(request);
-            if (request.url.includes('$batch')) await deleteChat(deleter, 'c');
+            if (request.url.includes('$batch')) await deleteChat(deleter, 'c', sharedAccess);
             return response;
           },
         },
       },
     ]);
-    const created = await createChat(table, 'c', 'sys');
-    expect(created).toMatchObject({ chatId: 'c', instructions: 'sys', totalMessages: 1 });
+    const created = await createChat(table, 'c', 'sys', sharedAccess);
+    expect(created).toMatchObject({ kind: 'created', state: { chatId: 'c', instructions: 'sys', totalMessages: 1 } });
   });
 
   it('two sweeps of the same stale rows both succeed and delete each row once', async () => {
@@ -148,8 +153,8 @@ describe('resets and deletes racing each other', () => {
     await table.createTable();
     for (let round = 0; round < 5; round++) {
       const chatId = `s${round}`;
-      await createChat(table, chatId, 'one');
-      await createChat(table, chatId, 'two'); // the first generation's system message is now stale
+      await createChat(table, chatId, 'one', sharedAccess);
+      await createChat(table, chatId, 'two', sharedAccess); // the first generation's system message is now stale
       const [first, second] = await Promise.all([sweep(table, chatId), sweep(table, chatId)]);
       expect(first + second).toBe(1);
     }

@@ -127,6 +127,59 @@ describe('documents and content routes (local index, Azurite blobs)', () => {
   });
 });
 
+describe('document names', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startApp({ CONTENT_CONTAINER: uniqueName('content').toLowerCase().slice(0, 60) });
+  });
+  afterAll(() => app?.stop());
+
+  // Each would display as something it is not, or as a folder path, in a listing or a citation.
+  const hostile = [
+    'report\u202Efdp.exe', // RIGHT-TO-LEFT OVERRIDE: shows as "reportexe.pdf"
+    'a\u2066b.txt', // LEFT-TO-RIGHT ISOLATE
+    'plan\u200F.pdf', // RIGHT-TO-LEFT MARK
+    'in\u200Bvisible.md', // ZERO WIDTH SPACE
+    'folder\u2215plan.pdf', // DIVISION SLASH ∕
+    'folder\u2044plan.pdf', // FRACTION SLASH ⁄
+    'folder\uFF0Fplan.pdf', // FULLWIDTH SOLIDUS ／
+    'folder\u29F8plan.pdf', // BIG SOLIDUS ⧸
+    'folder\uFF3Cplan.pdf', // FULLWIDTH REVERSE SOLIDUS ＼
+    'folder\u2216plan.pdf', // SET MINUS ∖
+    'line\u2028break.txt', // LINE SEPARATOR
+  ];
+
+  it('refuses names with bidi controls, invisible characters or slash lookalikes (400) on upload and delete', async () => {
+    for (const name of hostile) {
+      const upload = await fetch(`${app.baseUrl}/documents?name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        body: 'Some text.',
+        headers: { 'Content-Type': 'text/plain' },
+      });
+      expect([name, upload.status]).toEqual([name, 400]);
+      expect(((await upload.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/name/) });
+      const form = new FormData();
+      form.append('file', new Blob(['Some text.'], { type: 'text/plain' }), name);
+      const multipart = await fetch(`${app.baseUrl}/documents`, { method: 'POST', body: form });
+      expect([name, multipart.status]).toEqual([name, 400]);
+    }
+    expect(await listed(app)).toEqual([]);
+    for (const name of hostile) {
+      const removal = await fetch(`${app.baseUrl}/documents/${encodeURIComponent(name)}`, { method: 'DELETE' });
+      expect([name, removal.status]).toEqual([name, 400]);
+    }
+  });
+
+  it('still accepts names in other scripts, with spaces and accents', async () => {
+    for (const name of ['Überblick 2024.md', 'план отпусков.txt', '社員ハンドブック.md', 'ملخص.txt', 'a-b_c (1).txt']) {
+      const upload = await post(app, name, 'The office opens at nine.', 'text/plain');
+      expect([name, upload.status]).toEqual([name, 201]);
+      expect((await fetch(`${app.baseUrl}/content/${encodeURIComponent(name)}`)).status).toBe(200);
+      expect((await fetch(`${app.baseUrl}/documents/${encodeURIComponent(name)}`, { method: 'DELETE' })).status).toBe(204);
+    }
+  });
+});
+
 describe('ingestion with an embedding model', () => {
   let app: RunningApp;
   let model: FakeModel;

@@ -51,7 +51,7 @@ describe('loaders', () => {
   it('reads HTML as text only: no scripts, styles, comments or tags; entities decoded', async () => {
     const html = '<html><head><title>T</title><style>p{color:red}</style></head><body><h1>Offices</h1><!-- hidden -->' +
       '<p>Fish &amp; chips&nbsp;&#8364;5 &ndash; <b>bold</b></p><script>alert("x")</script><ul><li>One</li><li>Two</li></ul></body></html>';
-    const text = htmlToText(html);
+    const text = await htmlToText(html);
     expect(text).toBe('Offices\n\nFish & chips €5 – bold\n\nOne\n\nTwo');
     expect(await loadPages('a.html', 'text/html', new TextEncoder().encode(html))).toEqual([{ page: 1, text }]);
   });

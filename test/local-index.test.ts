@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -58,7 +58,12 @@ describe('LocalIndex', () => {
     const vector = fakeEmbedding('dental cleanings covered');
     const byVector = await index.search('', { top: 1, mode: 'vectors', vector });
     expect(byVector[0]).toMatchObject({ id: 'teeth' });
-    expect(byVector[0]?.score).toBeCloseTo(0.9, 0);
+    // The exact cosine of the two vectors (toBeCloseTo(0.9, 0) accepted anything within ±0.5).
+    const teeth = fakeEmbedding('Dental cleanings are covered twice a year.');
+    const dot = vector.reduce((sum, value, index) => sum + value * teeth[index]!, 0);
+    const cosine = dot / (Math.hypot(...vector) * Math.hypot(...teeth));
+    expect(byVector[0]?.score).toBeCloseTo(cosine, 5);
+    expect(cosine).toBeGreaterThan(0.5);
     const hybrid = await index.search('eye exam', { top: 4, mode: 'hybrid', vector });
     expect(hybrid.map((hit) => hit.id)).toContain('teeth');
     expect(hybrid.map((hit) => hit.id)).toContain('eyes');
@@ -118,5 +123,63 @@ describe('LocalIndex', () => {
     expect(await index.count()).toBe(2);
     expect((await index.search('bicycles', { top: 5, mode: 'text' })).map((hit) => hit.id)).toEqual(['c1']);
     expect(await index.search('chunk number 1', { top: 5, mode: 'text' })).toHaveLength(1);
+  });
+
+  it('answers every search with a whole snapshot while the file is rewritten (issue 12 item 6)', async () => {
+    const reader = new LocalIndex(directory);
+    await reader.upsert([chunk('anchor', 'The anchor chunk about harbour parking permits.', { sourcefile: 'anchor.md' })]);
+    // Uploads in this process and another process (the ingest CLI) writing the same file: each write changes
+    // the file under the readers.
+    const writers = [reader, new LocalIndex(directory)];
+    let writing = true;
+    const writes = (async () => {
+      for (let n = 0; n < 20; n++) {
+        await writers[n % 2]!.upsert(Array.from({ length: 30 }, (_, i) => chunk(`w${n}-${i}`, `Filler chunk ${n} ${i} about office parking and desks.`, { sourcefile: `w${n}.md` })));
+      }
+      writing = false;
+    })();
+    let searches = 0;
+    const failures: string[] = [];
+    // Several requests searching at once, as on a busy instance.
+    const readers = Array.from({ length: 8 }, async () => {
+      while (writing) {
+        try {
+          const hits = await reader.search('harbour parking', { top: 3, mode: 'hybrid', vector: fakeEmbedding('harbour parking') });
+          if (!hits.some((hit) => hit.id === 'anchor')) failures.push(`search ${searches}: anchor missing`);
+          if ((await reader.count()) === 0) failures.push(`search ${searches}: empty index`);
+        } catch (error: unknown) {
+          failures.push(`search ${searches}: ${String(error)}`);
+        }
+        searches += 1;
+        // Requests arrive through I/O: let the writes' I/O run between searches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    await Promise.all([writes, ...readers]);
+    expect(searches).toBeGreaterThan(20);
+    expect(failures.slice(0, 3)).toEqual([]);
+    expect(await reader.count()).toBe(1 + 20 * 30);
+  });
+
+  it('moves a torn file aside, starts empty and reports it, instead of failing every call (issue 12 item 5)', async () => {
+    const first = new LocalIndex(directory);
+    await first.upsert(corpus);
+    const file = path.join(directory, 'search-index.json');
+    const whole = await readFile(file, 'utf8');
+    // A crash mid-write without fsync leaves a prefix of the file.
+    await writeFile(file, whole.slice(0, Math.floor(whole.length / 2)));
+    await writeFile(path.join(directory, 'search-index.json.999-1.tmp'), whole.slice(0, 100));
+    const reports: string[] = [];
+    const index = new LocalIndex(directory, { onCorrupt: (reason) => reports.push(reason) });
+    expect(await index.count()).toBe(0);
+    expect(await index.search('eye exam', { top: 3, mode: 'text' })).toEqual([]);
+    expect(reports).toHaveLength(1);
+    expect(index.condition().problem).toMatch(/unreadable/);
+    await index.upsert([corpus[0]!]);
+    expect(await new LocalIndex(directory).count()).toBe(1);
+    const files = await readdir(directory);
+    expect(files.filter((name) => name.includes('.corrupt-'))).toHaveLength(1);
+    expect(files.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect((await stat(path.join(directory, files.find((name) => name.includes('.corrupt-'))!))).size).toBe(Math.floor(whole.length / 2));
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { repoRoot, startApp, type RunningApp } from './support/app.js';
+import { repoRoot, startApp, waitForSampleCorpus, type RunningApp } from './support/app.js';
 import { startFakeModel, type ChatBody, type FakeModel, type Reply } from './support/fake-model.js';
 
 const SCREENSHOTS = path.join(repoRoot, 'test-results/playground');
@@ -94,14 +94,6 @@ async function open(baseUrl: string, tab = ''): Promise<void> {
   await page.waitForSelector('html[data-ready="true"]');
 }
 
-async function waitForSampleCorpus(): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (app.output().includes('Sample data indexed')) return;
-    if (app.output().includes('Sample data was not indexed')) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`sample corpus was not ingested:\n${app.output()}`);
-}
 
 beforeAll(async () => {
   await rm(SCREENSHOTS, { recursive: true, force: true });
@@ -114,7 +106,7 @@ beforeAll(async () => {
   });
   app = await startApp({ OPENAI_BASE_URL: model.url, CHAT_MODEL_DEPLOYMENT_NAME: 'test-model', INGEST_SAMPLE_DATA: 'true' });
   browser = await launching;
-  await waitForSampleCorpus();
+  await waitForSampleCorpus(app);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -213,6 +205,69 @@ describe('GET /api/playground', () => {
     await until(() => page.locator('#chat-state-json').textContent()).toContain('"exists": false');
     const state = (await (await fetch(`${app.baseUrl}/chats/playground-basic`)).json()) as { exists: boolean };
     expect(state.exists).toBe(false);
+  });
+
+  it('chats: a turn with the todo skill shows the tool call as it runs, then the reply', async () => {
+    model.responder = (body) => {
+      const toolMessage = body.messages.find((message) => message.role === 'tool');
+      if (toolMessage == null && body.tools?.some((tool) => tool.function.name === 'todo_add')) {
+        return { toolCalls: [{ name: 'todo_add', arguments: JSON.stringify({ title: 'Buy milk' }) }] };
+      }
+      return { content: `Added it. The skill said: ${textOf(toolMessage?.content)}` };
+    };
+    await open(app.baseUrl, 'chats');
+    await page.locator('#chat-id').fill('playground-todo');
+    for (const skill of ['todo_add', 'todo_list']) await page.getByLabel(skill, { exact: true }).check();
+    await page.getByRole('button', { name: 'Create / reset' }).click();
+    await until(() => page.locator('#chat-log').textContent()).toContain('skills: todo_add, todo_list');
+    await page.locator('#chat-message').fill('Remember to buy milk');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const tool = page.locator('#chat-log li.tool', { hasText: 'todo_add' });
+    await until(() => tool.textContent()).toMatch(/todo_add \(server\) done in \d+ ms/);
+    await until(() => page.locator('#chat-log li.assistant').textContent()).toContain('Added it. The skill said: {"added":');
+    expect(await tool.locator('details pre').textContent()).toContain('"title":"Buy milk"');
+    await tool.locator('summary').click();
+    await shot('chat-todo-skill');
+    // The model was offered the two skills and got the skill's result as the tool message.
+    expect(model.chatBodies()[0]?.tools?.map((entry) => entry.function.name).sort()).toEqual(['todo_add', 'todo_list']);
+    await until(() => page.locator('#chat-state-json').textContent()).toContain('"name": "todo_add"');
+  });
+
+  it('chats: a client tool call is answered in the page and the turn completes', async () => {
+    model.responder = (body) => {
+      const toolMessage = body.messages.find((message) => message.role === 'tool');
+      if (toolMessage == null) return { toolCalls: [{ name: 'get_weather', arguments: JSON.stringify({ city: 'Oslo' }) }] };
+      return { content: `In Oslo it is ${textOf(toolMessage.content)}.` };
+    };
+    await open(app.baseUrl, 'chats');
+    await page.locator('#chat-id').fill('playground-client-tool');
+    await page.getByRole('button', { name: 'Add sample tool' }).click();
+    expect(await page.locator('#chat-tools').inputValue()).toContain('"name": "get_weather"');
+    await page.getByRole('button', { name: 'Create / reset' }).click();
+    await until(() => page.locator('#chat-log').textContent()).toContain('1 client tool(s)');
+    await page.locator('#chat-message').fill('What is the weather in Oslo?');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const output = page.getByLabel('Output for get_weather');
+    await output.waitFor();
+    expect(await page.locator('#chat-log .tool-form pre').textContent()).toBe('{"city":"Oslo"}');
+    await until(() => page.locator('#chat-state-json').textContent()).toContain('pendingToolCalls');
+    await shot('chat-client-tool-form');
+    // While the call is pending, a new message is refused with the API's 409.
+    await page.locator('#chat-message').fill('Hello?');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await until(() => page.locator('#panel-chats .error').textContent()).toContain('409 tool_outputs_required');
+    // The refused message is not in the transcript; it is back in the box.
+    expect(await page.locator('#chat-log li.user').allTextContents()).toEqual(['userWhat is the weather in Oslo?']);
+    expect(await page.locator('#chat-message').inputValue()).toBe('Hello?');
+    expect(await page.locator('#chat-log li.tool', { hasText: '(client)' }).textContent()).toContain('waiting for your output');
+    await output.fill('sunny and 21 degrees');
+    await page.getByRole('button', { name: 'Send tool output' }).click();
+    await until(() => page.locator('#chat-log li.assistant').last().textContent()).toContain('In Oslo it is sunny and 21 degrees');
+    await until(() => page.locator('#chat-log').textContent()).toContain('get_weather answered: sunny and 21 degrees');
+    expect(await page.locator('#chat-log li.tool', { hasText: '(client)' }).textContent()).toContain('answered by this page');
+    await shot('chat-client-tool-done');
+    const answered = model.chatBodies().at(-1);
+    expect(answered?.messages.find((message) => message.role === 'tool')?.content).toBe('sunny and 21 degrees');
   });
 
   it('chat with your data: citations open the PDF page, thoughts, follow-up buttons, an image', async () => {
@@ -348,6 +403,8 @@ describe('GET /api/playground without a model', () => {
     await until(() => error.textContent()).toContain('503 model_not_configured');
     expect(await error.textContent()).toContain('OPENAI_API_KEY');
     expect(await error.isVisible()).toBe(true);
+    // The waiting notice goes once the request has failed (it used to stay beside the error).
+    expect(await page.locator('#ask-meta').textContent()).toBe('');
     await shot('error-model-not-configured');
   });
 });

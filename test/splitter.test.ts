@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { embeddingBatches } from '../src/ingest/embed.js';
 import { defaultSplitOptions, joinPages, splitPages, type PageText, type SplitOptions } from '../src/ingest/splitter.js';
 import { countTokens } from '../src/ingest/tokens.js';
+import { oneWordRun, punctuationRun } from './support/worst-case.js';
 
 const isSpace = (char: string | undefined) => char != null && /\s/.test(char);
 
@@ -100,6 +101,37 @@ describe('splitPages', () => {
     const sentence = 'The plan covers one routine exam every twelve months with a small copay. ';
     const chunks = splitPages([{ page: 1, text: sentence.repeat(40) }]);
     for (const chunk of chunks) expect(chunk.content.endsWith('.')).toBe(true);
+  });
+});
+
+describe('splitPages on worst-case input (issue 12 item 9)', () => {
+  /** Splits with a counting tokenizer: how many characters were tokenized in all, versus the text's length. */
+  function tokenizedPerCharacter(pages: PageText[]) {
+    let counted = 0;
+    const options: SplitOptions = { ...defaultSplitOptions, countTokens: (text) => ((counted += text.length), countTokens(text)) };
+    const chunks = splitPages(pages, options);
+    return { chunks, ratio: counted / joinPages(pages).length };
+  }
+
+  it('tokenizes each character a bounded number of times for punctuation and one-word runs without spaces', { timeout: 120_000 }, () => {
+    for (const text of [punctuationRun(40_000), oneWordRun(60_000)]) {
+      const { chunks, ratio } = tokenizedPerCharacter([{ page: 1, text }]);
+      // The shrink-by-0.8 loop re-tokenized each 50,000-character piece ~20 times: a ratio in the hundreds.
+      expect(ratio).toBeLessThan(6);
+      expect(chunks.map((chunk) => chunk.content).join('')).toBe(text);
+      for (const chunk of chunks) {
+        expect(countTokens(chunk.content)).toBeLessThanOrEqual(defaultSplitOptions.maxTokens);
+        expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(chunk.content)).toBe(false);
+      }
+    }
+  });
+
+  it('splits 20,000 one-line pages with work proportional to the pages', () => {
+    const pages = Array.from({ length: 20_000 }, (_, index) => ({ page: index + 1, text: `Line ${index} of the export.` }));
+    const { chunks, ratio } = tokenizedPerCharacter(pages);
+    expect(ratio).toBeLessThan(3);
+    expect(chunks[0]?.page).toBe(1);
+    expect(chunks.at(-1)?.pages.at(-1)).toBe(20_000);
   });
 });
 

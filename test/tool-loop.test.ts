@@ -12,7 +12,7 @@ const services: SkillServices = {
   model: () => Promise.reject(new Error('no model here')),
   searchIndex: () => Promise.reject(new Error('no index here')),
   todoTable: () => Promise.reject(new Error('no table here')),
-  settings: { embeddingsEnabled: false, rag: { historyTokens: 8000, maxOutputTokens: 1024, modelContextTokens: 128_000 } },
+  settings: { embeddingsEnabled: false, rag: { historyTokens: 8000, maxOutputTokens: 1024, modelContextTokens: 128_000, requireAccessControl: false } },
 };
 const context = { chatId: 'c1', caller: { groups: [] }, services };
 const logs: string[] = [];

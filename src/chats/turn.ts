@@ -8,7 +8,11 @@ import type { ChatMessage, ModelClient, ToolCall, Usage } from '../model/types.j
 import { findSkill } from '../skills/registry.js';
 import { assistantCallMessage, byteSize, toolLoop, type LoopEnd, type LoopMessage } from '../skills/tool-loop.js';
 import type { Skill, SkillCaller, SkillServices } from '../skills/types.js';
-import { claimPending, commitTurn, readRecent, readState, releaseClaim, type CommitOptions, type CommitResult } from './store.js';
+import { mayUse, type ChatAccess } from './access.js';
+import { commitTurn, type CommitOptions, type CommitResult } from './commit.js';
+import { sweepInBackground } from './lifecycle.js';
+import { claimPending, releaseClaim } from './pending.js';
+import { readRecent, readState } from './reads.js';
 import type { ChatState, NewMessage, PendingTools, StoredMessage } from './types.js';
 import { chatStateView, type ChatStateView } from './view.js';
 
@@ -41,6 +45,12 @@ export interface TurnDependencies {
   model: () => Promise<ModelClient>;
   limits: TurnLimits;
   tools: ToolSettings;
+  /** Who asks: someone else's chat is an unknown chat. */
+  access: ChatAccess;
+  /** Where background work (a resumed sweep) and unstored paid turns are reported. */
+  warn: (message: string, error: unknown) => void;
+  /** Where a turn that was not stored because the client left says so (not an error). */
+  info: (message: string) => void;
 }
 
 export interface ToolOutput {
@@ -130,8 +140,13 @@ async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<Pr
   for (const [index, output] of (request.toolOutputs ?? []).entries()) {
     if (output.output.length > MAX_MESSAGE_CHARS) throw payloadTooLarge(`toolOutputs[${index}].output: must be at most ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters.`);
   }
+  // One read decides existence, ownership and the ETag the commit is conditional on.
   let state = await readState(deps.table, request.chatId);
-  if (state == null) throw notFound(`Chat "${request.chatId}" does not exist; create it with PUT /api/chats/${request.chatId}.`);
+  if (state == null || !mayUse(state, deps.access)) throw notFound(`Chat "${request.chatId}" does not exist; create it with PUT /api/chats/${request.chatId}.`);
+  if (state.sweepPending) {
+    const chatId = state.chatId;
+    void sweepInBackground(deps.table, chatId, (error) => deps.warn(`Sweeping old rows of chat ${chatId} failed:`, error));
+  }
   let added: NewMessage[];
   let claimId: string | undefined;
   const pending = state.pending;
@@ -208,6 +223,7 @@ type TurnEvent = StreamEvent | { type: 'outcome'; outcome: TurnOutcome };
 async function* runTurn(deps: TurnDependencies, request: TurnRequest, stream: boolean): AsyncGenerator<TurnEvent> {
   const prepared = await prepare(deps, request);
   let settled = false;
+  let logged = false;
   try {
     const model = await deps.model();
     const { state } = prepared;
@@ -241,12 +257,15 @@ async function* runTurn(deps: TurnDependencies, request: TurnRequest, stream: bo
     if (end == null) throw new Error('tool loop ended without an outcome');
     // Nobody is waiting for this answer any more: keep the chat as it was.
     if (request.signal?.aborted) {
+      deps.info(clientLeft(request.chatId));
+      logged = true;
       const view = chatStateView(request.chatId, prepared.state, []);
       yield { type: 'outcome', outcome: end.kind === 'answer' ? { kind: 'reply', reply: end.reply, stored: false, state: view, finishReason: end.finishReason, usage: end.usage, modelCalls: end.modelCalls } : { kind: 'requires_action', toolCalls: end.pending, stored: false, state: view } };
       return;
     }
     const result = await commit(deps, prepared, produced, end);
     settled = result.kind === 'committed';
+    if (result.kind === 'failed') deps.warn(`The turn on chat ${request.chatId} was answered but could not be stored:`, result.error);
     const stored = result.kind === 'committed';
     const view = result.kind === 'committed' ? chatStateView(request.chatId, result.state, result.messages) : chatStateView(request.chatId, result.state, []);
     if (end.kind === 'pause') {
@@ -258,10 +277,13 @@ async function* runTurn(deps: TurnDependencies, request: TurnRequest, stream: bo
       };
     }
   } finally {
+    if (!settled && !logged && request.signal?.aborted === true) deps.info(clientLeft(request.chatId));
     // A resume that failed (model error, client gone) gives its claim back: the outputs can be posted again.
     if (!settled && prepared.claimId != null) await releaseClaim(deps.table, prepared.state);
   }
 }
+
+const clientLeft = (chatId: string) => `The turn on chat ${chatId} was not stored: the client went away.`;
 
 /** A turn answered in one piece. A failed model call throws and writes nothing. */
 export async function chatTurn(deps: TurnDependencies, request: TurnRequest): Promise<TurnOutcome> {

@@ -11,15 +11,22 @@ export interface ChatState {
   instructions: string | null;
   createdAt: string;
   lastUpdatedAt: string;
-  /** Every stored message of this generation; also the sequence number of the newest one. */
+  /**
+   * Every stored message of this generation; also the sequence number of the newest one. Readers never look
+   * past it, so rows are visible only once the state row that counts them is written.
+   */
   totalMessages: number;
   /** Total tokens of the latest model call (the OpenAI extension's meaning). */
   totalTokens: number;
+  /** Prompt tokens of every stored message of this generation (their `tokens` summed): the average sizes history pages. */
+  messageTokens: number;
   /** Running totals over every model call of this chat. */
   usage: Usage;
   etag: string;
-  /** The creator's identity when chats are per user (TRUST_CLIENT_PRINCIPAL); none for shared chats. */
+  /** The creator's identity when chats are per user (TRUST_CLIENT_PRINCIPAL); none for shared chats. Fixed at creation. */
   owner?: string;
+  /** Rows of an earlier generation may remain: a sweep is due (after a reset, or an interrupted sweep). */
+  sweepPending: boolean;
   /** What PUT configured: skills, client tools and model overrides (API.md § Tools in chats). */
   tools: ChatTools;
   /** Client tool calls the turn paused for; present until their outputs are posted. */
@@ -51,6 +58,8 @@ export interface StoredMessage {
   /** Prompt tokens this message costs, counted once when it was stored. */
   tokens: number;
   toolCalls: ToolCall[];
+  /** The turn that stored it (absent on rows written before turns had ids, and on system messages). */
+  turnId?: string;
   /** For `tool` messages: the call this is the result of. */
   toolCallId?: string;
   /** For a reply after search_documents: the sources the turn retrieved. */
@@ -62,6 +71,7 @@ export interface NewMessage {
   role: ChatRole;
   content: string;
   tokens: number;
+  /** An assistant message's tool calls. */
   toolCalls?: ToolCall[];
   toolCallId?: string;
   sources?: string[];

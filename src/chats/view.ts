@@ -13,11 +13,13 @@ export interface ChatStateView {
   /** Client tool calls the chat waits for (API.md § Tools in chats); only present while there are any. */
   pendingToolCalls?: ToolCall[];
   usage: Usage;
+  /** Present when more messages follow this page (API.md § paging). */
+  continuationToken?: string;
 }
 
 const iso = (value: string) => new Date(value).toISOString();
 
-export function chatStateView(chatId: string, state: ChatState | undefined, messages: StoredMessage[]): ChatStateView {
+export function chatStateView(chatId: string, state: ChatState | undefined, messages: StoredMessage[], continuationToken?: string): ChatStateView {
   if (state == null) {
     return {
       id: chatId,
@@ -46,5 +48,6 @@ export function chatStateView(chatId: string, state: ChatState | undefined, mess
     })),
     ...(state.pending == null ? {} : { pendingToolCalls: state.pending.calls.map(({ id, name, arguments: args }) => ({ id, name, arguments: args })) }),
     usage: state.usage,
+    ...(continuationToken == null ? {} : { continuationToken }),
   };
 }

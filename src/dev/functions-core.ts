@@ -40,6 +40,8 @@ export function installFunctionsCore(registrations: HttpRegistration[], setup: S
     log: () => undefined,
     registerFunction(metadata: { name: string; bindings: Record<string, BindingInfo> }, handler: HttpHandler) {
       const trigger = Object.values(metadata.bindings).find((binding) => binding.type === 'httpTrigger');
+      // Timers are not run locally (their work must also happen some other way, e.g. on the next request).
+      if (trigger == null && Object.values(metadata.bindings).some((binding) => binding.type === 'timerTrigger')) return { dispose: () => undefined };
       if (trigger == null) {
         console.warn(`Skipping function "${metadata.name}": the local host serves HTTP triggers only.`);
         return { dispose: () => undefined };

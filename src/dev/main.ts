@@ -105,6 +105,9 @@ async function main(): Promise<void> {
   if (settings != null) console.log(`\nModel: ${describeModel(settings)}`);
   console.log(`Host started in ${Math.round(performance.now() - started)} ms. Listening on ${base}\n`);
 
+  // In the background: repair documents an interrupted upload or delete left half-changed (a crash).
+  void import('../services.js').then(({ ingestDependencies }) => ingestDependencies()).catch(() => undefined);
+
   if (settings?.ingestSampleData === true && settings.search.endpoint == null) {
     // In the background, after the host listens: the sample corpus must not delay start-up.
     void ingestSampleData(path.resolve(appRoot, '../../data'));

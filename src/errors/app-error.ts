@@ -48,6 +48,12 @@ export const searchError = (message: string, cause?: unknown) => new AppError(50
 export const modelTimeout = (message: string, cause?: unknown) =>
   new AppError(504, 'model_timeout', message, { cause });
 
+/** The provider's quota or billing limit is exhausted: retrying cannot help, so no Retry-After. */
+export const quotaExceeded = (message: string, cause?: unknown) => new AppError(429, 'quota_exceeded', message, { cause });
+
+/** No credential for the model could be obtained, or the model service refused ours. */
+export const modelAuthFailed = (message: string, cause?: unknown) => new AppError(503, 'model_auth_failed', message, { cause });
+
 export const modelNotConfigured = (message: string) => new AppError(503, 'model_not_configured', message);
 
 /** A setting is missing or invalid: answered on every route, in Azure as locally; the message names it. */
@@ -60,3 +66,7 @@ export const clientClosedRequest = (cause?: unknown) =>
 
 export const storageUnavailable = (message: string, cause?: unknown) =>
   new AppError(503, 'storage_unavailable', message, { cause });
+
+/** Storage answered but refused our credential (401/403); the message says what to check. */
+export const storageAuthFailed = (message: string, cause?: unknown) =>
+  new AppError(503, 'storage_auth_failed', message, { cause });

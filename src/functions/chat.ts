@@ -13,14 +13,14 @@ import { chatWithData, chatWithDataStream, planRetrieval, type RagDependencies }
 import { chatRequestBody, readMultipart, toRagRequest, type RagRequest } from '../rag/request.js';
 import { modelClient, searchIndex } from '../services.js';
 
-/** JSON text plus the base64 of every image a request may carry. */
+/** JSON text plus the base64 of every image a request may carry; the text alone is checked against MAX_BODY_BYTES after parsing. */
 function chatBodyLimit(settings: AppConfig): number {
   return settings.maxBodyBytes + settings.maxImages * Math.ceil((settings.maxImageBytes * 4) / 3);
 }
 
 async function readChatRequest(request: HttpRequest): Promise<RagRequest> {
   const settings = config();
-  const limits = { maxImageBytes: settings.maxImageBytes, maxImages: settings.maxImages };
+  const limits = { maxImageBytes: settings.maxImageBytes, maxImages: settings.maxImages, maxTextBytes: settings.maxBodyBytes };
   const contentType = request.headers.get('content-type') ?? '';
   if (contentType.toLowerCase().startsWith('multipart/form-data')) {
     const bytes = await readBytes(request, chatBodyLimit(settings));
@@ -47,6 +47,8 @@ async function dependencies(request: HttpRequest): Promise<RagDependencies> {
       maxOutputTokens: settings.maxOutputTokens,
       modelContextTokens: settings.modelContextTokens,
       embeddingsEnabled: settings.embeddingModel != null,
+      requireAccessControl: settings.requireAccessControl,
+      systemPrompt: settings.ragSystemPrompt,
     },
     identity: callerIdentity(request, settings.trustClientPrincipal),
     signal: abortSignalOf(request),

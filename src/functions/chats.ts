@@ -8,17 +8,19 @@ import { modelCallResponses } from '../http/openapi.js';
 import { defineRoute, jsonBody, registerRoutes } from '../http/route.js';
 import { completionDone, sseEventsSchema, usageSchema } from '../http/stream-schemas.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
-import { createChat, deleteChat, readMessages, readState, sweep } from '../chats/store.js';
+import type { TableClient } from '@azure/data-tables';
+import { mayUse, type ChatAccess } from '../chats/access.js';
+import { chatIdSchema } from '../chats/ids.js';
+import { createChat, deleteChat, sweepInBackground } from '../chats/lifecycle.js';
+import { pageToken, startOfToken } from '../chats/page-token.js';
+import { firstSequenceAfter, MAX_PAGE_MESSAGES, readPage, readStateRow } from '../chats/reads.js';
+import { parseTimestamp } from '../chats/timestamp.js';
 import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, requiresActionBody, type TurnDependencies } from '../chats/turn.js';
 import { clientToolsField, modelOverridesField, skillsField, toolOutputsField } from '../skills/chat-tools-schema.js';
-import type { ChatState } from '../chats/types.js';
 import { chatStateView } from '../chats/view.js';
 import { chatTable, modelClient, skillServices } from '../services.js';
 
-/** API.md: 1..128 characters that are safe as a Table key and can never break an OData filter. */
-export const chatParams = z.object({
-  chatId: z.string().regex(/^[A-Za-z0-9_\-.:@]{1,128}$/, 'must be 1-128 characters from A-Z a-z 0-9 _ - . : @'),
-});
+export const chatParams = z.object({ chatId: chatIdSchema });
 
 /** The system message a chat gets when PUT does not mention `instructions` (as the OpenAI extension). */
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
@@ -44,51 +46,29 @@ export const chatStateQuery = z.object({
       if (value == null || value.trim() === '') return undefined;
       const parsed = parseTimestamp(value);
       if (parsed == null) {
-        ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date-time, e.g. 2024-01-15T22:00:00Z' });
+        ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date-time that exists, e.g. 2024-01-15T22:00:00Z or 2024-01-15 22:00:00' });
         return z.NEVER;
       }
       return parsed;
     }),
+  top: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_MESSAGES, `must be at most ${MAX_PAGE_MESSAGES}`)
+    .default(MAX_PAGE_MESSAGES),
+  continuationToken: z.string().max(200, 'is not a token this API issued').optional(),
 });
 
-/** ISO-8601; without an offset the time is UTC. A `+` decoded to a space by the query string is put back. */
-function parseTimestamp(raw: string): Date | undefined {
-  const text = raw.trim().replace(' ', '+');
-  const match = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text);
-  if (match == null) return undefined;
-  const withZone = text.includes('T') && match[1] == null ? `${text}Z` : text;
-  const time = Date.parse(withZone.replace(',', '.'));
-  return Number.isNaN(time) ? undefined : new Date(time);
-}
-
-/**
- * With TRUST_CLIENT_PRINCIPAL, a chat created by a signed-in caller belongs to them: to anyone else it is an
- * unknown chat (404; GET answers exists: false). Without the setting, or for chats created anonymously,
- * chats are shared by everyone holding the function key.
- */
-function ownedByCaller(request: HttpRequest, state: ChatState): boolean {
-  return state.owner == null || state.owner === callerIdentity(request, true).oid;
-}
-
-/** The chat as this caller may see it: someone else's chat is unknown. */
-async function visibleState(request: HttpRequest, table: TurnDependencies['table'], chatId: string): Promise<ChatState | undefined> {
-  const state = await readState(table, chatId);
-  return state == null || !config().trustClientPrincipal || ownedByCaller(request, state) ? state : undefined;
-}
-
-/** 404 when the chat exists but belongs to someone else (only checked when identities are trusted). */
-async function requireVisible(request: HttpRequest, table: TurnDependencies['table'], chatId: string): Promise<void> {
-  if (!config().trustClientPrincipal) return;
-  const state = await readState(table, chatId);
-  if (state != null && !ownedByCaller(request, state)) throw notFound(`Chat "${chatId}" does not exist.`);
-}
-
-function turnDependencies(table: TurnDependencies['table'], context: InvocationContext): TurnDependencies {
+function turnDependencies(request: HttpRequest, context: InvocationContext, table: TableClient): TurnDependencies {
   const { historyTokens, maxOutputTokens, modelContextTokens, maxToolRounds, toolTimeoutMs } = config();
   return {
     table,
     model: modelClient,
     limits: { historyTokens, maxOutputTokens, modelContextTokens },
+    access: chatAccess(request),
+    warn: (message, error) => context.warn(message, error),
+    info: (message) => context.log(message),
     tools: { services: skillServices(), maxRounds: maxToolRounds, callTimeoutMs: toolTimeoutMs, log: (message) => context.warn(message) },
   };
 }
@@ -113,6 +93,7 @@ export const chatStateSchema = z.object({
     }),
   ),
   pendingToolCalls: z.array(toolCallSchema).optional(),
+  continuationToken: z.string().optional().describe('present when more messages follow: pass it back to read the next page'),
   usage: usageSchema,
 });
 
@@ -123,6 +104,21 @@ const turnDone = completionDone
   .extend({ stored: z.boolean(), state: chatStateSchema })
   .describe('event: done (stored: false when the reply could not be stored; the chat is unchanged)');
 const toolEvent = z.looseObject({}).describe('event: tool_call, tool_result (a skill ran) or requires_action (toolCalls for the client)');
+
+/** The caller as chats see them (API.md § per-user chats: identity only from the platform's header). */
+function chatAccess(request: HttpRequest): ChatAccess {
+  const enforceOwners = config().trustClientPrincipal;
+  const caller = callerIdentity(request, enforceOwners).oid;
+  return { enforceOwners, ...(caller == null ? {} : { caller }) };
+}
+
+const unknownChat = (chatId: string) => notFound(`Chat "${chatId}" does not exist.`);
+
+/** Removing rows a reset or delete made stale happens after the answer, never inside the request. */
+function sweepLater(table: TableClient, chatId: string, context: InvocationContext): void {
+  void sweepInBackground(table, chatId, (error) => context.warn(`Sweeping old rows of chat ${chatId} failed (the timer retries):`, error));
+}
+
 
 const route = 'chats/{chatId}';
 const tags = ['chats'];
@@ -148,11 +144,10 @@ export const createChatRoute = defineRoute({
   handler: async ({ params: { chatId }, body: { instructions, skills, tools, model }, request, context }) => {
     const systemMessage = instructions === undefined ? DEFAULT_INSTRUCTIONS : instructions?.trim() ? instructions : null;
     const table = await chatTable();
-    await requireVisible(request, table, chatId);
     const chatTools = { skills: skills ?? [], clientTools: tools ?? [], ...model };
-    await createChat(table, chatId, systemMessage, callerIdentity(request, config().trustClientPrincipal).oid, chatTools);
-    // A reset leaves the old generation's rows unreachable; removing them is housekeeping, not part of the reset.
-    await sweep(table, chatId).catch((error: unknown) => context.warn(`Sweeping old messages of chat ${chatId} failed:`, error));
+    const result = await createChat(table, chatId, systemMessage, chatAccess(request), chatTools);
+    if (result.kind === 'hidden') throw unknownChat(chatId);
+    if (result.state.sweepPending) sweepLater(table, chatId, context);
     return { status: 202, jsonBody: { chatId } };
   },
 });
@@ -197,16 +192,15 @@ export const postChatRoute = defineRoute({
       caller: callerIdentity(request, settings.trustClientPrincipal),
       signal: abortSignalOf(request),
     };
-    const table = await chatTable();
-    await requireVisible(request, table, chatId);
-    const dependencies = turnDependencies(table, context);
+    const dependencies = turnDependencies(request, context, await chatTable());
     if (wantsEventStream(request.headers.get('accept'))) {
       const events = await primed(chatTurnEvents(dependencies, turn));
       return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(events, context) };
     }
     const outcome = await chatTurn(dependencies, turn);
-    if (outcome.kind === 'requires_action') return { status: 200, jsonBody: requiresActionBody(outcome.toolCalls, outcome.stored) };
-    return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: outcome.reply };
+    const stored: Record<string, string> = { 'x-chat-stored': String(outcome.stored) };
+    if (outcome.kind === 'requires_action') return { status: 200, headers: stored, jsonBody: requiresActionBody(outcome.toolCalls, outcome.stored) };
+    return { status: 200, headers: { ...stored, 'Content-Type': 'text/plain; charset=utf-8' }, body: outcome.reply };
   },
 });
 
@@ -215,18 +209,32 @@ export const getChatRoute = defineRoute({
   method: 'GET',
   route,
   tags,
-  summary: 'Chat state (OpenAI extension compatible); messages strictly after timestampUTC',
+  summary: 'Chat state (OpenAI extension compatible); messages strictly after timestampUTC, at most `top` per page, then `continuationToken`',
   params: chatParams,
   query: chatStateQuery,
   responses: {
     200: { description: 'The state; exists: false for an unknown chat', content: { 'application/json': chatStateSchema } },
     ...storageErrors,
   },
-  handler: async ({ params: { chatId }, query: { timestampUTC }, request }) => {
+  handler: async ({ params: { chatId }, query: { timestampUTC, top, continuationToken }, request, context }) => {
     const table = await chatTable();
-    const state = await visibleState(request, table, chatId);
-    const messages = state == null ? [] : await readMessages(table, state, timestampUTC);
-    return { status: 200, jsonBody: chatStateView(chatId, state, messages) };
+    // One read: the messages come from the very state (and generation) whose owner was checked.
+    const row = await readStateRow(table, chatId);
+    if (row?.kind === 'tombstone' || (row?.kind === 'live' && row.state.sweepPending)) sweepLater(table, chatId, context);
+    const state = row?.kind === 'live' && mayUse(row.state, chatAccess(request)) ? row.state : undefined;
+    if (state == null) {
+      if (continuationToken != null) throw invalidRequest('continuationToken: the chat no longer exists; read it again without a token.');
+      return { status: 200, jsonBody: chatStateView(chatId, undefined, []) };
+    }
+    const first =
+      continuationToken != null
+        ? startOfToken(continuationToken, state)
+        : timestampUTC == null
+          ? 1
+          : await firstSequenceAfter(table, state, timestampUTC);
+    const page = await readPage(table, state, first, top);
+    const token = page.next == null ? undefined : pageToken(state, page.next);
+    return { status: 200, jsonBody: chatStateView(chatId, state, page.messages, token) };
   },
 });
 
@@ -238,10 +246,10 @@ export const deleteChatRoute = defineRoute({
   summary: 'Delete a chat and all its messages',
   params: chatParams,
   responses: { 204: { description: 'Deleted' }, 404: 'not_found: unknown chat', ...storageErrors },
-  handler: async ({ params: { chatId }, request }) => {
+  handler: async ({ params: { chatId }, request, context }) => {
     const table = await chatTable();
-    await requireVisible(request, table, chatId);
-    if (!(await deleteChat(table, chatId))) throw notFound(`Chat "${chatId}" does not exist.`);
+    if ((await deleteChat(table, chatId, chatAccess(request))) === 'not_found') throw unknownChat(chatId);
+    sweepLater(table, chatId, context);
     return { status: 204 };
   },
 });

@@ -54,7 +54,7 @@ export function documentType(name: string, declared: string | null | undefined):
 
 /** Reads the document into pages of text. */
 export async function loadPages(name: string, type: DocumentType, bytes: Uint8Array): Promise<PageText[]> {
-  const pages = type === 'application/pdf' ? await pdfPages(name, bytes) : textPages(name, type, bytes);
+  const pages = type === 'application/pdf' ? await pdfPages(name, bytes) : await textPages(name, type, bytes);
   if (!pages.some((page) => page.text.trim() !== '')) {
     const hint = type === 'application/pdf' ? ' (a scanned PDF needs OCR first, which this app does not do)' : '';
     throw invalidRequest(`"${name}" contains no text to index${hint}.`);
@@ -87,7 +87,7 @@ function normalizePdfText(text: string): string {
   return text.replace(/\r\n?/g, '\n').replace(/[ \t]+/g, ' ').replace(/ *\n */g, '\n').trim();
 }
 
-function textPages(name: string, type: DocumentType, bytes: Uint8Array): PageText[] {
+async function textPages(name: string, type: DocumentType, bytes: Uint8Array): Promise<PageText[]> {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -96,7 +96,7 @@ function textPages(name: string, type: DocumentType, bytes: Uint8Array): PageTex
   }
   if (text.includes('\u0000')) throw invalidRequest(`"${name}" contains binary data, not text.`);
   text = text.replace(/\r\n?/g, '\n');
-  if (type === 'text/html') return [{ page: 1, text: htmlToText(text) }];
+  if (type === 'text/html') return [{ page: 1, text: await htmlToText(text) }];
   // Form feeds separate pages in plain-text exports (pdftotext, printers): keep them as page numbers.
   return text.split('\f').map((pageText, index) => ({ page: index + 1, text: pageText }));
 }

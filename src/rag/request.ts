@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invalidRequest, payloadTooLarge } from '../errors/index.js';
 import { validate } from '../http/body.js';
+import { checkBodyDepth, checkSessionState, checkTextSize } from './body-limits.js';
 import { checkImageBytes, parseImageDataUri } from './images.js';
 
 // Request shapes of the Microsoft AI Chat Protocol (JSON and multipart), plus the older
@@ -87,6 +88,19 @@ export interface RagRequest {
 export interface ImageLimits {
   maxImageBytes: number;
   maxImages: number;
+  /** MAX_BODY_BYTES: the body's text without its images; unchecked when absent. */
+  maxTextBytes?: number;
+}
+
+/** Every image data string a protocol body carries, so text limits can leave them out. */
+function imageStrings(body: z.infer<typeof protocolRequest>): Set<string> {
+  const images = new Set<string>();
+  if (body.context?.file != null) images.add(body.context.file);
+  for (const message of body.messages) {
+    if (typeof message.content === 'string') continue;
+    for (const part of message.content) if (part.type === 'image_url') images.add(part.image_url.url);
+  }
+  return images;
 }
 
 function textOf(content: z.infer<typeof chatMessage>['content']): string {
@@ -140,10 +154,18 @@ function fromLegacy(body: z.infer<typeof legacyRequest>): RagRequest {
  * a 400/413 here, before any model call.
  */
 export function toRagRequest(body: unknown, files: Map<number, Uint8Array[]>, limits: ImageLimits): RagRequest {
+  checkBodyDepth(body);
   const isLegacy = typeof body === 'object' && body != null && 'history' in body && !('messages' in body);
-  const request = isLegacy
-    ? fromLegacy(validate(legacyRequest, body, 'body'))
-    : fromProtocol(validate(protocolRequest, body, 'body'), files, limits);
+  let request: RagRequest;
+  if (isLegacy) {
+    request = fromLegacy(validate(legacyRequest, body, 'body'));
+    if (limits.maxTextBytes != null) checkTextSize(body, new Set(), limits.maxTextBytes);
+  } else {
+    const protocol = validate(protocolRequest, body, 'body');
+    if (limits.maxTextBytes != null) checkTextSize(body, imageStrings(protocol), limits.maxTextBytes);
+    request = fromProtocol(protocol, files, limits);
+  }
+  if (request.sessionState != null) checkSessionState(request.sessionState.key, request.sessionState.value);
   if (request.question.text.trim() === '' && request.question.images.length === 0) {
     throw invalidRequest('The last user message is empty.');
   }

@@ -1,17 +1,20 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type MiniSearch from 'minisearch';
-import { processTerm } from './text-terms.js';
+import { processTerm, TERMS_VERSION, tokenize } from './text-terms.js';
 import { chunkVisible, type Chunk, type SearchHit, type SearchIndex, type SearchOptions } from './types.js';
 
 // The embedded index used when AZURE_SEARCH_ENDPOINT is unset: minisearch BM25 for text, a flat cosine scan
 // for vectors, reciprocal rank fusion for hybrid — the same fusion Azure AI Search applies to hybrid queries.
-// One JSON file under .data/, written atomically (temp file + rename); writes are serialized.
+// One JSON file under .data/, written durably (temp file, fsync, rename, fsync of the folder); writes are
+// serialized, and readers always work on one whole snapshot (a re-read builds a new one and swaps it in).
 
 type StoredChunk = Omit<Chunk, 'embedding'> & { vector?: string };
 
 interface StoredIndex {
   version: 1;
+  /** text-terms.ts's TERMS_VERSION the text index was built with (absent: before it existed). */
+  terms?: number;
   chunks: StoredChunk[];
   text: unknown;
 }
@@ -36,7 +39,7 @@ function loadMiniSearch(): MiniSearchModule['default'] {
   return 'default' in loaded ? loaded.default : loaded;
 }
 
-const textOptions = { fields: ['content'], idField: 'id', processTerm };
+const textOptions = { fields: ['content'], idField: 'id', processTerm, tokenize };
 
 function unitVector(values: ArrayLike<number>): Float32Array {
   const vector = Float32Array.from(values);
@@ -62,23 +65,63 @@ function decodeVector(encoded: string): Float32Array {
   return new Float32Array(copy.buffer);
 }
 
+/** One whole, consistent state of the index: readers keep the snapshot they started with. */
+interface Snapshot {
+  entries: Map<string, Entry>;
+  text: MiniSearch<{ id: string; content: string }>;
+  /** mtime of the file this state was read from or last written to; undefined when there is no file. */
+  mtime: number | undefined;
+}
+
+/** What the index reports about itself for /api/health. */
+export interface IndexCondition {
+  /** Set while the index is not whole, e.g. rebuilt after its file was found corrupt. */
+  problem?: string;
+}
+
+export interface LocalIndexOptions {
+  /**
+   * Called once when the file was unreadable (torn by a crash mid-write, or edited): it was moved aside and
+   * the index starts empty, so the caller can rebuild it from the stored documents.
+   */
+  onCorrupt?: (reason: string, movedTo: string) => void;
+}
+
+let temporaryCounter = 0;
+
 export class LocalIndex implements SearchIndex {
   private readonly file: string;
-  private entries = new Map<string, Entry>();
-  private text: MiniSearch<{ id: string; content: string }> | undefined;
-  private loadedMtime: number | undefined;
+  private snapshot: Snapshot | undefined;
+  private loading: Promise<Snapshot> | undefined;
+  /** True while this process writes the file: its mtime changes under us, but our snapshot is the newest. */
+  private persisting = false;
   private writes: Promise<unknown> = Promise.resolve();
+  private problem: string | undefined;
 
   /** `directory` holds the index file (`.data/` of the working directory in the app). */
-  constructor(readonly directory: string) {
+  constructor(
+    readonly directory: string,
+    private readonly options: LocalIndexOptions = {},
+  ) {
     this.file = path.join(directory, FILE_NAME);
+  }
+
+  /** Health: a problem while the index is known to be incomplete. */
+  condition(): IndexCondition {
+    return this.problem == null ? {} : { problem: this.problem };
+  }
+
+  /** Sets or clears the problem health reports (the rebuild after corruption reports its progress here). */
+  setProblem(problem: string | undefined): void {
+    this.problem = problem;
   }
 
   async search(query: string, options: SearchOptions): Promise<SearchHit[]> {
     options.signal?.throwIfAborted();
-    const text = await this.current();
+    // Everything below is synchronous on this one snapshot: a concurrent write or reload cannot tear it.
+    const { entries, text } = await this.current();
     const visible = (id: string) => {
-      const entry = this.entries.get(id);
+      const entry = entries.get(id);
       return entry != null && chunkVisible(entry.chunk, options);
     };
     const useText = options.mode !== 'vectors' && query.trim() !== '';
@@ -87,16 +130,16 @@ export class LocalIndex implements SearchIndex {
     const textRanking = useText
       ? text.search(query, filtered ? { filter: (result) => visible(String(result.id)) } : {}).map((result) => ({ id: String(result.id), score: result.score }))
       : [];
-    const vectorRanking = useVectors ? this.vectorRanking(options.vector ?? [], filtered ? visible : undefined, Math.max(FUSION_DEPTH, options.top)) : [];
+    const vectorRanking = useVectors ? vectorScores(entries, options.vector ?? [], filtered ? visible : undefined, Math.max(FUSION_DEPTH, options.top)) : [];
     let ranked: { id: string; score: number }[];
     if (useText && useVectors) ranked = fuse([textRanking.slice(0, FUSION_DEPTH), vectorRanking]);
     else ranked = useText ? textRanking : vectorRanking;
     const minimum = options.minimumSearchScore;
     return ranked
-      .filter((hit) => minimum == null || hit.score >= minimum)
+      .filter((hit) => (minimum == null || hit.score >= minimum) && entries.has(hit.id))
       .slice(0, options.top)
       .map((hit) => {
-        const { chunk } = this.entries.get(hit.id)!;
+        const { chunk } = entries.get(hit.id)!;
         return {
           id: chunk.id,
           content: chunk.content,
@@ -108,20 +151,13 @@ export class LocalIndex implements SearchIndex {
       });
   }
 
-  private vectorRanking(query: number[], visible: ((id: string) => boolean) | undefined, depth: number) {
-    const target = unitVector(query);
-    return topScores(this.entries, depth, (id, entry) =>
-      entry.vector == null || entry.vector.length !== target.length || (visible != null && !visible(id)) ? undefined : dot(entry.vector, target),
-    );
-  }
-
   upsert(chunks: Chunk[]): Promise<void> {
-    return this.write((text) => {
+    return this.write(({ entries, text }) => {
       for (const { embedding, ...chunk } of chunks) {
         // remove (not discard): discarded documents keep counting in BM25 statistics until a vacuum.
-        const previous = this.entries.get(chunk.id);
+        const previous = entries.get(chunk.id);
         if (previous != null) text.remove({ id: chunk.id, content: previous.chunk.content });
-        this.entries.set(chunk.id, { chunk, ...(embedding == null ? {} : { vector: unitVector(embedding) }) });
+        entries.set(chunk.id, { chunk, ...(embedding == null ? {} : { vector: unitVector(embedding) }) });
         text.add({ id: chunk.id, content: chunk.content });
       }
       return chunks.length > 0;
@@ -129,12 +165,12 @@ export class LocalIndex implements SearchIndex {
   }
 
   deleteBySource(sourcefile: string, keepIds?: ReadonlySet<string>): Promise<number> {
-    return this.write((text) => {
+    return this.write(({ entries, text }) => {
       let removed = 0;
-      for (const [id, entry] of this.entries) {
+      for (const [id, entry] of entries) {
         if (entry.chunk.sourcefile !== sourcefile || keepIds?.has(id) === true) continue;
         text.remove({ id, content: entry.chunk.content });
-        this.entries.delete(id);
+        entries.delete(id);
         removed += 1;
       }
       return removed;
@@ -142,53 +178,145 @@ export class LocalIndex implements SearchIndex {
   }
 
   async count(): Promise<number> {
-    await this.current();
-    return this.entries.size;
+    return (await this.current()).entries.size;
+  }
+
+  /** Chunk ids by source file (for repairs after an interrupted ingest). */
+  async idsBySource(): Promise<Map<string, Set<string>>> {
+    const bySource = new Map<string, Set<string>>();
+    for (const [id, { chunk }] of (await this.current()).entries) {
+      const ids = bySource.get(chunk.sourcefile) ?? new Set<string>();
+      ids.add(id);
+      bySource.set(chunk.sourcefile, ids);
+    }
+    return bySource;
   }
 
   /** Runs one mutation after the previous ones, on fresh state, then persists it when anything changed. */
-  private write<T extends number | boolean>(mutate: (text: MiniSearch<{ id: string; content: string }>) => T): Promise<T> {
+  private write<T extends number | boolean>(mutate: (snapshot: Snapshot) => T): Promise<T> {
     const run = this.writes.then(async () => {
-      const text = await this.current();
-      const result = mutate(text);
-      if (result !== false && result !== 0) await this.persist(text);
+      const snapshot = await this.current();
+      const result = mutate(snapshot);
+      if (result !== false && result !== 0) await this.persist(snapshot);
       return result;
     });
     this.writes = run.catch(() => undefined);
     return run;
   }
 
-  /** The loaded index, reloaded when another process (the ingest CLI) rewrote the file. */
-  private async current(): Promise<MiniSearch<{ id: string; content: string }>> {
+  /** The loaded index, re-read (into a new snapshot, swapped in whole) when another process rewrote the file. */
+  private async current(): Promise<Snapshot> {
+    if (this.snapshot != null && this.persisting) return this.snapshot;
     const mtime = await stat(this.file).then((info) => info.mtimeMs, () => undefined);
-    if (this.text != null && mtime === this.loadedMtime) return this.text;
-    const MiniSearchClass = loadMiniSearch();
-    this.entries = new Map();
-    if (mtime == null) {
-      this.text = new MiniSearchClass(textOptions);
-    } else {
-      const stored = JSON.parse(await readFile(this.file, 'utf8')) as StoredIndex;
-      for (const { vector, ...chunk } of stored.chunks) {
-        this.entries.set(chunk.id, { chunk, ...(vector == null ? {} : { vector: decodeVector(vector) }) });
-      }
-      this.text = MiniSearchClass.loadJS(stored.text as Parameters<typeof MiniSearchClass.loadJS>[0], textOptions);
-    }
-    this.loadedMtime = mtime;
-    return this.text;
+    if (this.snapshot != null && (mtime === this.snapshot.mtime || this.persisting)) return this.snapshot;
+    // One re-read at a time; everyone waiting gets its result.
+    this.loading ??= this.load(mtime).finally(() => (this.loading = undefined));
+    return this.loading;
   }
 
-  private async persist(text: MiniSearch<{ id: string; content: string }>): Promise<void> {
+  private async load(mtime: number | undefined): Promise<Snapshot> {
+    const MiniSearchClass = loadMiniSearch();
+    const empty = (): Snapshot => ({ entries: new Map(), text: new MiniSearchClass(textOptions), mtime });
+    let loaded: Snapshot;
+    if (mtime == null) {
+      loaded = empty();
+    } else {
+      let raw: string | undefined;
+      try {
+        raw = await readFile(this.file, 'utf8');
+        loaded = parseStored(raw, MiniSearchClass, mtime);
+      } catch (error: unknown) {
+        if (raw != null) loaded = await this.setAside(error, empty);
+        else if ((error as NodeJS.ErrnoException).code === 'ENOENT') loaded = { ...empty(), mtime: undefined };
+        else throw error;
+      }
+    }
+    if (this.snapshot == null) await this.removeTemporaryFiles();
+    this.snapshot = loaded;
+    return loaded;
+  }
+
+  /** A file that cannot be parsed is moved aside (kept for inspection) and the index starts empty. */
+  private async setAside(error: unknown, empty: () => Snapshot): Promise<Snapshot> {
+    const reason = error instanceof Error ? error.message : String(error);
+    const movedTo = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await rename(this.file, movedTo);
+    const snapshot = { ...empty(), mtime: undefined };
+    this.problem = `The local search index ${this.file} was unreadable (${reason}); moved to ${path.basename(movedTo)}.`;
+    this.options.onCorrupt?.(reason, movedTo);
+    return snapshot;
+  }
+
+  /** Temporary files of writes interrupted by a crash. */
+  private async removeTemporaryFiles(): Promise<void> {
+    const names = await readdir(this.directory).catch(() => [] as string[]);
+    await Promise.all(
+      names.filter((name) => name.startsWith(`${FILE_NAME}.`) && name.endsWith('.tmp')).map((name) => unlink(path.join(this.directory, name)).catch(() => undefined)),
+    );
+  }
+
+  /**
+   * Durable replace: write a temporary file, fsync it, rename it over the index, fsync the directory. A crash
+   * at any point leaves either the old file or the new one, whole (a rename without the fsyncs can leave an
+   * empty or torn file after a power loss).
+   */
+  private async persist(snapshot: Snapshot): Promise<void> {
     const stored: StoredIndex = {
       version: 1,
-      chunks: [...this.entries.values()].map(({ chunk, vector }) => ({ ...chunk, ...(vector == null ? {} : { vector: encodeVector(vector) }) })),
-      text: text.toJSON(),
+      terms: TERMS_VERSION,
+      chunks: [...snapshot.entries.values()].map(({ chunk, vector }) => ({ ...chunk, ...(vector == null ? {} : { vector: encodeVector(vector) }) })),
+      text: snapshot.text.toJSON(),
     };
-    await mkdir(this.directory, { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(stored));
-    await rename(temporary, this.file);
-    this.loadedMtime = (await stat(this.file)).mtimeMs;
+    this.persisting = true;
+    try {
+      await mkdir(this.directory, { recursive: true });
+      temporaryCounter += 1;
+      const temporary = `${this.file}.${process.pid}-${temporaryCounter}.tmp`;
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(JSON.stringify(stored));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.file);
+      const directory = await open(this.directory, 'r');
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
+      snapshot.mtime = (await stat(this.file)).mtimeMs;
+    } finally {
+      this.persisting = false;
+    }
   }
+}
+
+/** Parses the stored JSON into a snapshot; throws on anything that is not a whole index file. */
+function parseStored(raw: string, MiniSearchClass: MiniSearchModule['default'], mtime: number): Snapshot {
+  const stored = JSON.parse(raw) as Partial<StoredIndex> | null;
+  if (stored?.version !== 1 || !Array.isArray(stored.chunks) || stored.text == null) throw new Error('not a version 1 index file');
+  const entries = new Map<string, Entry>();
+  for (const { vector, ...chunk } of stored.chunks) {
+    entries.set(chunk.id, { chunk, ...(vector == null ? {} : { vector: decodeVector(vector) }) });
+  }
+  if (stored.terms !== TERMS_VERSION) {
+    // Built with other term processing: re-index the stored chunks, whose text is all it needs.
+    const text = new MiniSearchClass(textOptions);
+    text.addAll([...entries.values()].map(({ chunk }) => ({ id: chunk.id, content: chunk.content })));
+    return { entries, text, mtime };
+  }
+  const text = MiniSearchClass.loadJS(stored.text as Parameters<typeof MiniSearchClass.loadJS>[0], textOptions);
+  if (text.documentCount !== entries.size) throw new Error(`${entries.size} chunks but ${text.documentCount} in the text index`);
+  return { entries, text, mtime };
+}
+
+function vectorScores(entries: Map<string, Entry>, query: number[], visible: ((id: string) => boolean) | undefined, depth: number) {
+  const target = unitVector(query);
+  return topScores(entries, depth, (id, entry) =>
+    entry.vector == null || entry.vector.length !== target.length || (visible != null && !visible(id)) ? undefined : dot(entry.vector, target),
+  );
 }
 
 /**

@@ -1,5 +1,12 @@
-// Term processing for the local BM25 index: lowercase, drop common English stop words, and fold simple
-// plurals ("exams" → "exam", "policies" → "policy") so a question's wording meets the document's.
+import { stem } from 'porter2';
+
+// Term processing for the local BM25 index, shared by indexing and queries: contractions are split into
+// their words ("what's" → "what", "don't" → "do not") instead of leaving stray "s" and "t" terms, common
+// English stop words are dropped, and the rest is stemmed with Porter2 (the Snowball English stemmer), so
+// "cleaned" meets "cleanings" and "covered" meets "cover".
+
+/** Bumped whenever tokenizing or term processing changes: a stored index of another version is re-indexed. */
+export const TERMS_VERSION = 2;
 
 const stopWords = new Set(
   (
@@ -12,18 +19,25 @@ const stopWords = new Set(
   ).split(' '),
 );
 
-/** Folds regular English plurals; words of four letters or fewer are left alone ("bus", "plus", "was"). */
-export function foldPlural(term: string): string {
-  if (term.length <= 4) return term;
-  if (term.endsWith('ies')) return `${term.slice(0, -3)}y`;
-  if (/(ss|us|is)$/.test(term)) return term;
-  if (term.endsWith('s')) return term.slice(0, -1);
-  return term;
+/** Words and numbers; everything else (spaces, punctuation, symbols) separates terms, as minisearch does. */
+const TERM = /[\p{L}\p{M}\p{N}]+/gu;
+const APOSTROPHE = /['’ʼ]/g;
+const IRREGULAR_NEGATIONS: Record<string, string> = { "can't": 'can not', "won't": 'will not', "shan't": 'shall not', "ain't": 'is not' };
+
+/** Splits text into terms, expanding contractions and dropping possessive "'s". */
+export function tokenize(text: string): string[] {
+  const normalized = text
+    .replace(APOSTROPHE, "'")
+    .replace(/\b(can|won|shan|ain)'t\b/gi, (match) => IRREGULAR_NEGATIONS[match.toLowerCase()] ?? match)
+    .replace(/n't\b/gi, ' not')
+    .replace(/'(s|re|ll|ve|d|m)\b/gi, '');
+  return normalized.match(TERM) ?? [];
 }
 
 /** minisearch `processTerm`: null drops the term. */
 export function processTerm(term: string): string | null {
   const lower = term.toLowerCase();
   if (lower === '' || stopWords.has(lower)) return null;
-  return foldPlural(lower);
+  return stem(lower);
 }
+

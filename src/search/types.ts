@@ -54,6 +54,8 @@ export interface SearchIndex {
   deleteBySource(sourcefile: string, keepIds?: ReadonlySet<string>): Promise<number>;
   /** Number of chunks in the index. */
   count(): Promise<number>;
+  /** For /api/health: a problem while the index is known to be incomplete (e.g. being rebuilt). */
+  condition?(): { problem?: string };
 }
 
 /** True when a chunk passes the category and security filters of a query (shared by local backends and tests). */

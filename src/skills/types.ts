@@ -19,7 +19,7 @@ export interface SkillServices {
   settings: {
     embeddingsEnabled: boolean;
     /** What retrieval checks its plan against (src/rag). */
-    rag: { historyTokens: number; maxOutputTokens: number; modelContextTokens: number };
+    rag: { historyTokens: number; maxOutputTokens: number; modelContextTokens: number; requireAccessControl: boolean };
   };
 }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TableClient } from '@azure/data-tables';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { ConfigError, type StorageSettings } from '../config.js';
@@ -19,9 +20,68 @@ function isLoopback(connectionString: string): boolean {
   return /Endpoint=http:\/\/(127\.0\.0\.1|localhost)/i.test(connectionString);
 }
 
-// Few, quick retries: a storage outage should become a 503 in seconds, not after a minute of backoff.
-const tableRetry = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1000 };
-const blobRetry = { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1000, tryTimeoutInMs: 30_000 };
+// Storage that accepts connections and never answers must not hang a request (API.md: 503 storage_unavailable
+// "did not answer in time"). Every try gets its own timeout, and retries are few and quick: at most
+// STORAGE_TRY_TIMEOUT_MS × STORAGE_TRIES plus ~0.3 s of backoff (≈ 24 s) before the 503, under Azure's 230 s
+// HTTP limit with room for the rest of the request.
+/** One try of one storage request. Long enough for a 4 MB transaction or block on a slow link. */
+export const STORAGE_TRY_TIMEOUT_MS = 8_000;
+/** Tries per storage request (the first and two retries). */
+export const STORAGE_TRIES = 3;
+const tableRetry = { maxRetries: STORAGE_TRIES - 1, retryDelayInMs: 100, maxRetryDelayInMs: 1000 };
+const blobRetry = { maxTries: STORAGE_TRIES, retryDelayInMs: 100, maxRetryDelayInMs: 1000, tryTimeoutInMs: STORAGE_TRY_TIMEOUT_MS };
+
+/** Counts the tries of the storage requests made inside `countTries` (the SDK's retries are otherwise invisible). */
+const tryCounter = new AsyncLocalStorage<{ tries: number }>();
+
+/**
+ * Runs `work`, counting the HTTP tries its storage requests take. More than one try of a write means its
+ * outcome is unknown: an earlier try may have been applied before its connection dropped.
+ */
+export function trackTries<T>(work: () => Promise<T>): { result: Promise<T>; tries: () => number } {
+  const counter = { tries: 0 };
+  return { result: tryCounter.run(counter, work), tries: () => counter.tries };
+}
+
+type PipelinePolicy = NonNullable<import('@azure/data-tables').TableServiceClientOptions['additionalPolicies']>[number]['policy'];
+
+/**
+ * A per-try timeout for the Tables SDK, which has none of its own (its `timeout` request option makes an
+ * AbortError that is never retried). A try that gets no response headers in time is abandoned and reported as
+ * ETIMEDOUT, which the SDK's retry strategy retries like any network failure. Runs per retry, so each try
+ * gets the full time; a caller's own abort signal still wins.
+ */
+export function perTryTimeoutPolicy(timeoutMs: number): PipelinePolicy {
+  const { RestError } = require('@azure/data-tables') as typeof import('@azure/data-tables');
+  return {
+    name: 'perTryTimeout',
+    async sendRequest(request, next) {
+      const counter = tryCounter.getStore();
+      if (counter != null) counter.tries += 1;
+      const callerSignal = request.abortSignal;
+      const controller = new AbortController();
+      const onCallerAbort = () => controller.abort();
+      callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      if (callerSignal?.aborted === true) controller.abort();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+      request.abortSignal = controller.signal;
+      try {
+        return await next(request);
+      } catch (error: unknown) {
+        if (!timedOut) throw error;
+        throw new RestError(`Storage did not answer within ${timeoutMs} ms.`, { code: 'ETIMEDOUT', request });
+      } finally {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+        request.abortSignal = callerSignal;
+      }
+    },
+  };
+}
 
 /** A client for one table, from a connection string or an Entra ID identity. */
 export async function createTableClient(
@@ -30,7 +90,10 @@ export async function createTableClient(
   additionalPolicies: import('@azure/data-tables').TableServiceClientOptions['additionalPolicies'] = [],
 ): Promise<TableClient> {
   const { TableClient } = require('@azure/data-tables') as typeof import('@azure/data-tables');
-  const options = { retryOptions: tableRetry, additionalPolicies };
+  const options = {
+    retryOptions: tableRetry,
+    additionalPolicies: [{ policy: perTryTimeoutPolicy(STORAGE_TRY_TIMEOUT_MS), position: 'perRetry' as const }, ...additionalPolicies],
+  };
   if (settings.connectionString != null) {
     return TableClient.fromConnectionString(settings.connectionString, tableName, {
       ...options,

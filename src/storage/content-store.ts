@@ -1,10 +1,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { StorageSettings } from '../config.js';
 import { createBlobServiceClient } from './clients.js';
+import { DocumentLocks, LOCK_PREFIX, type DocumentLock } from './document-locks.js';
 import { storageStatus, translateStorageError } from '../errors/storage.js';
 
 // Source documents live in one blob container (`content`); the blob's metadata is the documents catalogue
-// (chunks, pages, indexedAt), so GET /api/documents needs no second store that could disagree with it.
+// (chunks, pages, indexedAt, version), so GET /api/documents needs no second store that could disagree with
+// it. Writing the blob is the commit point of an ingest: its metadata names the version whose chunks the
+// index must hold (see ingest/pipeline.ts).
 
 export interface DocumentInfo {
   name: string;
@@ -14,6 +17,8 @@ export interface DocumentInfo {
   size: number;
   indexedAt: string;
   category?: string;
+  /** The ingest version whose chunk ids the index holds ('' for documents stored before versions). */
+  version: string;
 }
 
 export interface DocumentMetadata {
@@ -21,6 +26,7 @@ export interface DocumentMetadata {
   pages: number;
   indexedAt: string;
   category?: string;
+  version: string;
 }
 
 export interface StoredContent {
@@ -37,6 +43,14 @@ export interface ContentStore {
   /** False when there was nothing to delete. */
   remove(name: string): Promise<boolean>;
   list(): Promise<DocumentInfo[]>;
+  /** The whole stored file (for rebuilding the index), or undefined. */
+  read(name: string): Promise<{ bytes: Uint8Array; contentType: string } | undefined>;
+  /** Holds the name's cross-process lock (a blob lease), waiting for another holder. */
+  lock(name: string): Promise<DocumentLock>;
+  /** The name's lock if it is free now. */
+  tryLock(name: string): Promise<DocumentLock | undefined>;
+  /** Names with an operation running or interrupted (their lock blob exists). */
+  pendingLocks(): Promise<string[]>;
 }
 
 function toInfo(name: string, contentType: string | undefined, size: number | undefined, metadata: Record<string, string> | undefined): DocumentInfo {
@@ -49,6 +63,7 @@ function toInfo(name: string, contentType: string | undefined, size: number | un
     size: size ?? 0,
     indexedAt: metadata?.indexedat ?? '',
     ...(metadata?.category == null ? {} : { category: decodeURIComponent(metadata.category) }),
+    version: metadata?.version ?? '',
   };
 }
 
@@ -58,17 +73,43 @@ function toMetadata(metadata: DocumentMetadata): Record<string, string> {
     chunks: String(metadata.chunks),
     pages: String(metadata.pages),
     indexedat: metadata.indexedAt,
+    version: metadata.version,
     ...(metadata.category == null ? {} : { category: encodeURIComponent(metadata.category) }),
   };
 }
 
 export class BlobContentStore implements ContentStore {
   private container: Promise<ContainerClient> | undefined;
+  private readonly locks = new DocumentLocks(() => this.client());
 
   constructor(
     private readonly settings: StorageSettings,
     private readonly containerName: string,
   ) {}
+
+  lock(name: string): Promise<DocumentLock> {
+    return this.locks.acquire(name);
+  }
+
+  tryLock(name: string): Promise<DocumentLock | undefined> {
+    return this.locks.tryAcquire(name);
+  }
+
+  pendingLocks(): Promise<string[]> {
+    return this.locks.pending();
+  }
+
+  async read(name: string): Promise<{ bytes: Uint8Array; contentType: string } | undefined> {
+    const container = await this.client();
+    try {
+      const blob = container.getBlobClient(name);
+      const properties = await blob.getProperties();
+      return { bytes: await blob.downloadToBuffer(), contentType: properties.contentType ?? 'application/octet-stream' };
+    } catch (error: unknown) {
+      if (storageStatus(error) === 404) return undefined;
+      throw translateStorageError(error);
+    }
+  }
 
   /** The container client, creating the container once per process. */
   private client(): Promise<ContainerClient> {
@@ -139,6 +180,7 @@ export class BlobContentStore implements ContentStore {
     const documents: DocumentInfo[] = [];
     try {
       for await (const blob of container.listBlobsFlat({ includeMetadata: true })) {
+        if (blob.name.startsWith(LOCK_PREFIX)) continue;
         documents.push(toInfo(blob.name, blob.properties.contentType, blob.properties.contentLength, blob.metadata));
       }
     } catch (error: unknown) {

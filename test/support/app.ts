@@ -19,6 +19,16 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** Waits for the app's start-up ingestion of the sample corpus (INGEST_SAMPLE_DATA=true); fails with its output. */
+export async function waitForSampleCorpus(app: RunningApp, timeoutMs = 60_000): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+    if (app.output().includes('Sample data indexed')) return;
+    if (app.output().includes('Sample data was not indexed')) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`sample corpus was not ingested:\n${app.output()}`);
+}
+
 let counter = 0;
 
 /** A table name of its own per app, so test files never see each other's chats. */
@@ -69,7 +79,8 @@ export async function startApp(env: Record<string, string | undefined> = {}, opt
     output: () => output,
     process: child,
     async stop() {
-      if (child.exitCode == null) {
+      // A process killed by a signal (crash tests SIGKILL it) has no exit code but has exited.
+      if (child.exitCode == null && child.signalCode == null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;

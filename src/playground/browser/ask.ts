@@ -14,33 +14,43 @@ export function initAsk(): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void askPanel.run(async (signal) => {
-      answer.replaceChildren();
-      meta.textContent = 'Waiting for the model…';
-      const started = performance.now();
-      const response = await ensureOk(await apiFetch('ask', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-        body: JSON.stringify({ prompt: prompt.value }),
-        signal,
-      }));
-      let text = '';
-      let firstAt: number | undefined;
-      for await (const { event, data } of readSse(response)) {
-        const failure = streamError(data);
-        if (event === 'error' || failure != null) throw failure ?? new Error(String(data));
-        if (event === 'done') {
-          const usage = isRecord(data) && isRecord(data.usage) ? data.usage : undefined;
-          const parts = [`finish: ${isRecord(data) ? String(data.finishReason) : '?'}`];
-          if (usage != null) parts.push(`tokens: ${String(usage.promptTokens ?? usage.prompt_tokens ?? '?')} in, ${String(usage.completionTokens ?? usage.completion_tokens ?? '?')} out`);
-          parts.push(`first token ${Math.round((firstAt ?? performance.now()) - started)} ms, total ${Math.round(performance.now() - started)} ms`);
-          meta.textContent = parts.join(' · ');
-        } else if (isRecord(data) && typeof data.content === 'string') {
-          firstAt ??= performance.now();
-          text += data.content;
-          renderMarkdown(answer, text);
-          meta.textContent = 'Streaming…';
-        }
+      try {
+        await streamAnswer(signal);
+      } catch (error: unknown) {
+        // The waiting notice would otherwise stay beside the error.
+        meta.textContent = '';
+        throw error;
       }
     });
   });
+
+  async function streamAnswer(signal: AbortSignal): Promise<void> {
+    answer.replaceChildren();
+    meta.textContent = 'Waiting for the model…';
+    const started = performance.now();
+    const response = await ensureOk(await apiFetch('ask', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      body: JSON.stringify({ prompt: prompt.value }),
+      signal,
+    }));
+    let text = '';
+    let firstAt: number | undefined;
+    for await (const { event, data } of readSse(response)) {
+      const failure = streamError(data);
+      if (event === 'error' || failure != null) throw failure ?? new Error(String(data));
+      if (event === 'done') {
+        const usage = isRecord(data) && isRecord(data.usage) ? data.usage : undefined;
+        const parts = [`finish: ${isRecord(data) ? String(data.finishReason) : '?'}`];
+        if (usage != null) parts.push(`tokens: ${String(usage.promptTokens ?? usage.prompt_tokens ?? '?')} in, ${String(usage.completionTokens ?? usage.completion_tokens ?? '?')} out`);
+        parts.push(`first token ${Math.round((firstAt ?? performance.now()) - started)} ms, total ${Math.round(performance.now() - started)} ms`);
+        meta.textContent = parts.join(' · ');
+      } else if (isRecord(data) && typeof data.content === 'string') {
+        firstAt ??= performance.now();
+        text += data.content;
+        renderMarkdown(answer, text);
+        meta.textContent = 'Streaming…';
+      }
+    }
+  }
 }

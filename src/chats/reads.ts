@@ -1,0 +1,112 @@
+// Reading chats: the state row, the recent history a turn needs, and pages of messages for GET. Every read is
+// bounded by the state row it starts from: rows past its `totalMessages` are not visible yet.
+import type { TableClient } from '@azure/data-tables';
+import { storageCall, storageStatus, translateStorageError } from '../errors/storage.js';
+import { messageRowKey, partitionKey, stateRowKey } from './keys.js';
+import { parseMessage, parseStateRow, type StateRow } from './rows.js';
+import type { ChatState, StoredMessage } from './types.js';
+
+/** Rows per history page. A turn reads pages until the token budget is filled, never the whole chat. */
+export const HISTORY_PAGE_SIZE = 50;
+/** Most messages one GET returns (API.md: `top`, default and maximum 1000; also Table Storage's page limit). */
+export const MAX_PAGE_MESSAGES = 1000;
+
+const odata = (): typeof import('@azure/data-tables').odata => (require('@azure/data-tables') as typeof import('@azure/data-tables')).odata;
+
+/** The state row as stored, tombstones included; undefined when there is none. */
+export async function readStateRow(table: TableClient, chatId: string): Promise<StateRow | undefined> {
+  try {
+    const entity = await table.getEntity(partitionKey(chatId), stateRowKey());
+    return parseStateRow(chatId, entity);
+  } catch (error: unknown) {
+    if (storageStatus(error) === 404) return undefined;
+    throw translateStorageError(error);
+  }
+}
+
+/** The chat's state, or undefined when it does not exist (never created, or deleted). */
+export async function readState(table: TableClient, chatId: string): Promise<ChatState | undefined> {
+  const row = await readStateRow(table, chatId);
+  return row?.kind === 'live' ? row.state : undefined;
+}
+
+/** Visible messages with sequences in [first, last] (1 <= first <= last), newest first, in pages of `pageSize`. */
+function newestFirst(table: TableClient, state: ChatState, pageSize: number, first = 1, last = state.totalMessages) {
+  // Keys are inverted sequences: the newest message has the smallest key.
+  const newestKey = messageRowKey(state.generation, last);
+  const oldestKey = messageRowKey(state.generation, first);
+  const filter = odata()`PartitionKey eq ${partitionKey(state.chatId)} and RowKey ge ${newestKey} and RowKey le ${oldestKey}`;
+  return table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize });
+}
+
+/**
+ * The newest messages whose prompt cost fits `budget` tokens (plus the one that crosses it, for the caller's
+ * window to decide), oldest first. Reads one page at a time and stops as soon as the budget is spent, so the
+ * cost depends on the budget, never on the chat's length. System messages are left out (the state row has them).
+ */
+export async function readRecent(table: TableClient, state: ChatState, budget: number, pageSize = HISTORY_PAGE_SIZE): Promise<StoredMessage[]> {
+  const newest: StoredMessage[] = [];
+  if (state.totalMessages === 0) return newest;
+  let used = 0;
+  await storageCall(async () => {
+    for await (const page of newestFirst(table, state, pageSize)) {
+      for (const entity of page) {
+        const message = parseMessage(entity);
+        if (message.role === 'system') continue;
+        newest.push(message);
+        used += message.tokens;
+        if (used > budget) return;
+      }
+    }
+  });
+  return newest.reverse();
+}
+
+/** One page of GET's messages: oldest first, and where the next page starts when more follow. */
+export interface MessagePage {
+  messages: StoredMessage[];
+  /** Sequence of the first message of the next page, when there is one. */
+  next?: number;
+}
+
+/**
+ * Messages from sequence `first` on, at most `top`, oldest first: one ranged query of at most `top` rows,
+ * whatever the chat's length.
+ */
+export async function readPage(table: TableClient, state: ChatState, first: number, top: number): Promise<MessagePage> {
+  if (first > state.totalMessages) return { messages: [] };
+  const last = Math.min(state.totalMessages, first + top - 1);
+  const newest: StoredMessage[] = [];
+  await storageCall(async () => {
+    for await (const page of newestFirst(table, state, Math.min(top, MAX_PAGE_MESSAGES), first, last)) {
+      for (const entity of page) newest.push(parseMessage(entity));
+    }
+  });
+  return { messages: newest.reverse(), ...(last < state.totalMessages ? { next: last + 1 } : {}) };
+}
+
+/**
+ * The first sequence created strictly after `after` (createdAt never decreases with the sequence): a binary
+ * search with point reads, so finding where "messages since" start costs log2(messages), not the whole chat.
+ */
+export async function firstSequenceAfter(table: TableClient, state: ChatState, after: Date): Promise<number> {
+  const limit = after.getTime();
+  if (state.totalMessages === 0 || Date.parse(state.lastUpdatedAt) <= limit) return state.totalMessages + 1;
+  let low = 1;
+  let high = state.totalMessages + 1;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    const createdAt = await createdAtOf(table, state, middle);
+    if (createdAt > limit) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+async function createdAtOf(table: TableClient, state: ChatState, sequence: number): Promise<number> {
+  const entity = await storageCall(() =>
+    table.getEntity<{ createdAt?: unknown }>(partitionKey(state.chatId), messageRowKey(state.generation, sequence), { queryOptions: { select: ['createdAt'] } }),
+  );
+  if (typeof entity.createdAt !== 'string') throw new TypeError(`message row ${sequence} of chat ${state.chatId} has no createdAt`);
+  return Date.parse(entity.createdAt);
+}
