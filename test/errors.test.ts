@@ -49,9 +49,17 @@ describe('vendor translators', () => {
     expect(translated.options.headers).toEqual({ 'Retry-After': '12' });
   });
   it('storage: 5xx and unreachable become storage_unavailable; 404 is left for the caller', () => {
-    const unreachable = translateStorageError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    // What @azure/core-rest-pipeline throws: a RestError (name 'RestError'), with statusCode when storage answered.
+    const restError = (message: string, fields: object) => Object.assign(new Error(message), { name: 'RestError' }, fields);
+    const unreachable = translateStorageError(restError('connect ECONNREFUSED', { code: 'ECONNREFUSED' }));
     expect(unreachable instanceof AppError && unreachable.code).toBe('storage_unavailable');
-    const missing = Object.assign(new Error('gone'), { statusCode: 404 });
+    const failing = translateStorageError(restError('busy', { statusCode: 503 }));
+    expect(failing instanceof AppError && failing.code).toBe('storage_unavailable');
+    const refused = translateStorageError(restError('forbidden', { statusCode: 403 }));
+    expect(refused instanceof AppError && refused.code).toBe('storage_auth_failed');
+    const bug = new TypeError('x is undefined');
+    expect(translateStorageError(bug)).toBe(bug);
+    const missing = restError('gone', { statusCode: 404 });
     expect(translateStorageError(missing)).toBe(missing);
   });
 });

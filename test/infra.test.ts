@@ -112,6 +112,7 @@ const notSetInAzure: Record<string, string> = {
   OPENAI_BASE_URL: 'Azure OpenAI is used',
   CHAT_STORAGE_CONNECTION: 'chats use AzureWebJobsStorage (the default)',
   AZURE_SEARCH_API_KEY: 'keyless: the search service has local auth disabled',
+  HOST: 'local host only: the address it listens on; Azure serves HTTP itself',
   CHAT_HISTORY_TOKENS: 'app default',
   MAX_OUTPUT_TOKENS: 'app default',
   MODEL_CONTEXT_TOKENS: 'app default',
@@ -174,13 +175,21 @@ describe('app settings', () => {
   });
 
   it('give the app a keyless Azure configuration', () => {
-    const config = loadConfig(Object.fromEntries(settings));
+    // Bicep expressions stand in for values only a deployment knows; the app validates names and URLs with the
+    // rules of their service, so give it values of the shape Azure fills in.
+    const deployed: Record<string, string> = {
+      '<openAiEndpoint>': 'https://ai-abc.openai.azure.com/',
+      '<searchEndpoint>': 'https://srch-abc.search.windows.net',
+      '<chatTableName>': 'ChatState',
+      '<searchIndexName>': 'gptkbindex',
+    };
+    const config = loadConfig(Object.fromEntries([...settings].map(([name, value]) => [name, deployed[value] ?? value])));
     expect(config.model).toMatchObject({ kind: 'azure', apiKey: undefined, clientId: '<identityClientId>' });
     expect(config.chatModel).toBe('<chatDeploymentName>');
     expect(config.embeddingModel).toBe('<embeddingDeploymentName>');
     expect(config.storage).toMatchObject({ connectionString: undefined, accountName: '<storage.name>', credential: 'managedidentity', clientId: '<identityClientId>' });
     expect(config.chatStorage).toEqual(config.storage);
-    expect(config.search).toMatchObject({ endpoint: '<searchEndpoint>', index: '<searchIndexName>', apiKey: undefined });
+    expect(config.search).toMatchObject({ endpoint: 'https://srch-abc.search.windows.net', index: 'gptkbindex', apiKey: undefined });
     expect(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe('Authorization=AAD;ClientId=<identityClientId>');
     expect(settings.has('APPLICATIONINSIGHTS_CONNECTION_STRING')).toBe(true);
   });

@@ -83,7 +83,8 @@ describe('storage unreachable', () => {
     await azurite.stop({ keepData: true });
     model.reset();
     const health = await api('health');
-    expect(health.status).toBe(200);
+    // API.md § Health: 503 unhealthy when storage cannot be used, so load balancers act on it.
+    expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'unhealthy', storage: { ok: false } });
     const active = storageRoutes.filter((candidate) => has(candidate.openapiPath));
     console.log(`storage outage: ${active.length} storage routes answered 503 storage_unavailable, then recovered`);
