@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { contentProperties, fitRow, joinContent, PROPERTY_CHARS, ROW_CONTENT_CHARS, splitText } from '../src/chats/content.js';
 import { generationOfRowKey, messageRowKey, messageRowRange, sequenceOfRowKey } from '../src/chats/keys.js';
 import { countTokens, fitHistory, messageTokens } from '../src/model/tokens.js';
+import { HISTORY_PAGE_SIZE, historyPageSize } from '../src/chats/reads.js';
+import type { ChatState } from '../src/chats/types.js';
 
 describe('countTokens', () => {
   it('counts with the o200k_base encoding', () => {
@@ -108,5 +110,22 @@ describe('message content across properties', () => {
     expect(long.truncated).toBe(true);
     expect(long.text.length).toBe(ROW_CONTENT_CHARS);
     expect(fitRow('short')).toEqual({ text: 'short', truncated: false });
+  });
+});
+
+describe('historyPageSize', () => {
+  const state = (fields: Partial<ChatState>): ChatState => ({
+    chatId: 'c', generation: 'g', instructions: null, createdAt: '', lastUpdatedAt: '', totalMessages: 0, totalTokens: 0,
+    messageTokens: 0, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, etag: '', sweepPending: false,
+    tools: { skills: [], clientTools: [] }, ...fields,
+  });
+  it('asks for one page that fills the default budget with ~100-token messages (not two pages of 50)', () => {
+    expect(historyPageSize(state({ totalMessages: 2000, messageTokens: 200_000 }), 8000)).toBe(102);
+  });
+  it('leaves the instructions out of the average when their count is known', () => {
+    expect(historyPageSize(state({ instructions: 'x', instructionTokens: 5000, totalMessages: 101, messageTokens: 15_000 }), 1000)).toBe(15);
+  });
+  it('falls back to HISTORY_PAGE_SIZE on a state row without a token sum', () => {
+    expect(historyPageSize(state({ totalMessages: 40, messageTokens: 0 }), 8000)).toBe(HISTORY_PAGE_SIZE);
   });
 });

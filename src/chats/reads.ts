@@ -6,8 +6,10 @@ import { messageRowKey, partitionKey, stateRowKey } from './keys.js';
 import { parseMessage, parseStateRow, type StateRow } from './rows.js';
 import type { ChatState, StoredMessage } from './types.js';
 
-/** Rows per history page. A turn reads pages until the token budget is filled, never the whole chat. */
+/** Rows per history page when the chat's average message size is unknown (no messages, or an older state row). */
 export const HISTORY_PAGE_SIZE = 50;
+/** Rows a budget-sized page asks for beyond the average's estimate: messages vary in size around the mean. */
+const PAGE_SLACK = 1.25;
 /** Most messages one GET returns (API.md: `top`, default and maximum 1000; also Table Storage's page limit). */
 export const MAX_PAGE_MESSAGES = 1000;
 
@@ -40,11 +42,28 @@ function newestFirst(table: TableClient, state: ChatState, pageSize: number, fir
 }
 
 /**
+ * Rows one history page should hold so that one page usually fills `budget`: the budget over the average
+ * size of the chat's stored messages (the state row keeps their sum and count, instructions excluded when
+ * their count is known), with slack for the spread, plus the one row that crosses the budget. A page is one
+ * storage request, so a turn's reads stay at one page whatever the chat's length and its page is no larger
+ * than the budget needs. Falls back to HISTORY_PAGE_SIZE when there is no average to go by.
+ */
+export function historyPageSize(state: ChatState, budget: number): number {
+  const system = state.instructions == null ? 0 : 1;
+  const count = state.totalMessages - system;
+  const tokens = state.messageTokens - (system === 1 ? (state.instructionTokens ?? 0) : 0);
+  if (count <= 0 || tokens <= 0) return HISTORY_PAGE_SIZE;
+  const average = tokens / count;
+  const rows = Math.ceil((budget / average) * PAGE_SLACK) + 2;
+  return Math.max(1, Math.min(MAX_PAGE_MESSAGES, rows));
+}
+
+/**
  * The newest messages whose prompt cost fits `budget` tokens (plus the one that crosses it, for the caller's
  * window to decide), oldest first. Reads one page at a time and stops as soon as the budget is spent, so the
  * cost depends on the budget, never on the chat's length. System messages are left out (the state row has them).
  */
-export async function readRecent(table: TableClient, state: ChatState, budget: number, pageSize = HISTORY_PAGE_SIZE): Promise<StoredMessage[]> {
+export async function readRecent(table: TableClient, state: ChatState, budget: number, pageSize = historyPageSize(state, budget)): Promise<StoredMessage[]> {
   const newest: StoredMessage[] = [];
   if (state.totalMessages === 0) return newest;
   let used = 0;

@@ -170,7 +170,7 @@ async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<Pr
   try {
     const maxOutputTokens = state.tools.maxOutputTokens ?? deps.limits.maxOutputTokens;
     const { historyTokens, modelContextTokens } = deps.limits;
-    const system = state.instructions == null ? [] : [{ role: 'system' as const, content: state.instructions, tokens: messageTokens(state.instructions) }];
+    const system = state.instructions == null ? [] : [{ role: 'system' as const, content: state.instructions, tokens: state.instructionTokens ?? messageTokens(state.instructions) }];
     const required = REPLY_PRIMING_TOKENS + added.reduce((sum, message) => sum + message.tokens, 0) + (system[0]?.tokens ?? 0);
     if (required + maxOutputTokens > modelContextTokens) {
       throw payloadTooLarge(

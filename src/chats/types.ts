@@ -20,6 +20,8 @@ export interface ChatState {
   totalTokens: number;
   /** Prompt tokens of every stored message of this generation (their `tokens` summed): the average sizes history pages. */
   messageTokens: number;
+  /** Prompt tokens of the instructions, counted when PUT stored them; absent on older state rows (count them then). */
+  instructionTokens?: number;
   /** Running totals over every model call of this chat. */
   usage: Usage;
   etag: string;
