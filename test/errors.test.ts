@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, errorCodes, errorStatuses, retryAfterSeconds, statusOf } from '../src/errors/index.js';
+import { AppError, errorCodes, errorStatuses, retryAfterMs, retryAfterSeconds, statusOf } from '../src/errors/index.js';
 import { translateSearchError } from '../src/errors/search.js';
 import { translateStorageError } from '../src/errors/storage.js';
 
@@ -23,6 +23,18 @@ describe('retryAfterSeconds (the one Retry-After parser)', () => {
     expect(retryAfterSeconds(headers({}))).toBeUndefined();
     expect(retryAfterSeconds(headers({ 'retry-after': ' ' }))).toBeUndefined();
     expect(retryAfterSeconds(headers({ 'retry-after': 'soon, maybe' }))).toBeUndefined();
+  });
+  it('keeps millisecond precision for pacing our own retries (the model retry loop reads this)', () => {
+    expect(retryAfterMs(headers({ 'retry-after-ms': '250' }))).toBe(250);
+    expect(retryAfterMs(headers({ 'retry-after': '0.5' }))).toBe(500);
+  });
+  it('ignores a blank or negative retry-after-ms and falls back to Retry-After', () => {
+    expect(retryAfterMs(headers({ 'retry-after-ms': ' ', 'retry-after': '3' }))).toBe(3000);
+    expect(retryAfterMs(headers({ 'retry-after-ms': '-5', 'retry-after': '3' }))).toBe(3000);
+  });
+  it('reads the Azure SDK header bag as well as fetch Headers', () => {
+    const azureHeaders = { get: (name: string) => (name === 'retry-after' ? '9' : undefined) };
+    expect(retryAfterSeconds(azureHeaders)).toBe(9);
   });
 });
 

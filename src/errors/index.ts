@@ -3,5 +3,5 @@
 // directly where the vendor is called: they pull in SDK classes that must not load on cold start.
 export * from './app-error.js';
 export * from './codes.js';
-export { retryAfterSeconds, type HeaderSource } from './retry-after.js';
+export { retryAfterMs, retryAfterSeconds, type HeaderSource } from './retry-after.js';
 export { statusOf } from './status.js';

@@ -4,9 +4,9 @@
 // Each call has MODEL_TIMEOUT_MS until its answer starts: every attempt gets what is left as its SDK timeout,
 // a wait longer than what is left is not slept (429: answered at once with the upstream's Retry-After), and a
 // client that leaves cancels the sleep.
-import { clientClosedRequest, modelTimeout } from '../errors/index.js';
+import { clientClosedRequest, modelTimeout, retryAfterMs } from '../errors/index.js';
 import { APIError } from 'openai';
-import { isRetryable, retryAfterMs } from './upstream-errors.js';
+import { isRetryable } from './upstream-errors.js';
 
 export interface RetryOptions {
   maxRetries: number;

@@ -10,6 +10,7 @@ import {
   modelTimeout,
   quotaExceeded,
   rateLimited,
+  retryAfterSeconds,
 } from '../errors/index.js';
 import { redactSecrets } from '../http/redact.js';
 import { ToolsUnsupportedError } from './capabilities.js';
@@ -225,22 +226,4 @@ function translateApiError(error: APIError, operation: ModelOperation): AppError
 
 export function contentFiltered(): AppError {
   return new AppError(400, 'content_filter', 'The model provider filtered this request or its answer under its content policy.');
-}
-
-/** Milliseconds the upstream asks us to wait (`retry-after-ms` wins, as the SDK and Azure do), if it says. */
-export function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const millis = headers?.get('retry-after-ms');
-  if (millis != null && millis.trim() !== '' && Number.isFinite(Number(millis)) && Number(millis) >= 0) return Number(millis);
-  const value = headers?.get('retry-after');
-  if (value == null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/** Seconds to pass on in our own Retry-After. */
-export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const millis = retryAfterMs(headers);
-  return millis == null ? undefined : Math.ceil(millis / 1000);
 }
