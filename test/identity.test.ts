@@ -1,6 +1,6 @@
 import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { callerIdentity } from '../src/http/identity.js';
+import { callerIdentity } from '../src/http/caller.js';
 
 const principal = Buffer.from(JSON.stringify({ claims: [{ typ: 'groups', val: 'g1' }, { typ: 'name', val: 'x' }, { typ: 'groups', val: 'g2' }] })).toString('base64');
 const request = (headers: Record<string, string>) => new HttpRequest({ method: 'GET', url: 'http://localhost/api/chat', headers });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { embeddingBatches } from '../src/ingest/embed.js';
 import { defaultSplitOptions, joinPages, splitPages, type PageText, type SplitOptions } from '../src/ingest/splitter.js';
-import { countTokens } from '../src/ingest/tokens.js';
+import { countTokens } from '../src/model/tokens.js';
 import { oneWordRun, punctuationRun } from './support/worst-case.js';
 
 const isSpace = (char: string | undefined) => char != null && /\s/.test(char);

@@ -15,9 +15,8 @@ import { claimPending, releaseClaim } from './pending.js';
 import { readRecent, readState } from './reads.js';
 import type { ChatState, NewMessage, PendingTools, StoredMessage } from './types.js';
 import { chatStateView, type ChatStateView } from './view.js';
+import { MAX_MESSAGE_CHARS } from '../limits.js';
 
-/** Longest user message or instructions, in UTF-16 code units; longer ones are 413 before the model is called. */
-export const MAX_MESSAGE_CHARS = 100_000;
 /** Rows one commit may write besides the state row (a transaction holds 100 operations). */
 const COMMIT_ROWS = 99;
 /** Bytes one commit may carry, under the 4 MiB transaction limit with room for the envelope. */

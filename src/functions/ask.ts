@@ -4,6 +4,7 @@ import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { modelCallResponses } from '../http/openapi.js';
 import { defineRoute, jsonBody, registerRoutes } from '../http/route.js';
+import { MAX_PROMPT_CHARS } from '../limits.js';
 import { completionDone, sseEventsSchema } from '../http/stream-schemas.js';
 import { eventStreamHeaders, primed, serverSentEvents, wantsEventStream } from '../http/streams.js';
 import { completionEvents } from '../model/completion.js';
@@ -11,7 +12,7 @@ import type { CompletionRequest } from '../model/types.js';
 import { modelClient } from '../services.js';
 
 export const askBody = z.object({
-  prompt: z.string().min(1, 'must not be empty').max(32_000, 'must be at most 32,000 characters'),
+  prompt: z.string().min(1, 'must not be empty').max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters`),
 });
 
 export const whoisParams = z.object({

@@ -4,7 +4,7 @@ import { config, type AppConfig } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { readBytes, readJson } from '../http/body.js';
 import { invalidRequest } from '../errors/index.js';
-import { callerIdentity } from '../http/identity.js';
+import { callerIdentity } from '../http/caller.js';
 import { modelCallResponses } from '../http/openapi.js';
 import { defineRoute, handlerBody, registerRoutes } from '../http/route.js';
 import { errorEventData } from '../http/stream-schemas.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { config } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
 import { invalidRequest, notFound } from '../errors/index.js';
-import { callerIdentity } from '../http/identity.js';
+import { callerIdentity } from '../http/caller.js';
 import { modelCallResponses } from '../http/openapi.js';
 import { defineRoute, jsonBody, registerRoutes } from '../http/route.js';
 import { completionDone, sseEventsSchema, usageSchema } from '../http/stream-schemas.js';
@@ -15,7 +15,8 @@ import { createChat, deleteChat, sweepInBackground } from '../chats/lifecycle.js
 import { pageToken, startOfToken } from '../chats/page-token.js';
 import { firstSequenceAfter, MAX_PAGE_MESSAGES, readPage, readStateRow } from '../chats/reads.js';
 import { parseTimestamp } from '../chats/timestamp.js';
-import { chatTurn, chatTurnEvents, MAX_MESSAGE_CHARS, requiresActionBody, type TurnDependencies } from '../chats/turn.js';
+import { chatTurn, chatTurnEvents, requiresActionBody, type TurnDependencies } from '../chats/turn.js';
+import { MAX_MESSAGE_CHARS } from '../limits.js';
 import { clientToolsField, modelOverridesField, skillsField, toolOutputsField } from '../skills/chat-tools-schema.js';
 import { chatStateView } from '../chats/view.js';
 import { chatTable, modelClient, skillServices } from '../services.js';

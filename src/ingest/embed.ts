@@ -1,5 +1,5 @@
 import { modelError } from '../errors/index.js';
-import { countTokens } from './tokens.js';
+import { countTokens } from '../model/tokens.js';
 
 // Embeddings in batches: many inputs per request (fewer round trips and 429s), each request kept under a
 // token budget. Retries of 429 (honouring Retry-After) happen inside the openai SDK, not here.

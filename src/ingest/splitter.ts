@@ -1,5 +1,5 @@
 import { COUNTED_PIECE_CHARS } from '../model/long-words.js';
-import { countTokens } from './tokens.js';
+import { countTokens } from '../model/tokens.js';
 
 // Sentence-aware splitting with page tracking. Works on offsets into the document's joined text so that
 // coverage, overlap and "never inside a word" can be checked (and are, by property-based tests).

@@ -2,7 +2,7 @@
 // land on the cold start of routes that never call a model.
 import OpenAI, { AzureOpenAI } from 'openai';
 import type { AppConfig } from '../config.js';
-import { azureCredential } from '../identity.js';
+import { azureCredential } from '../azure-credential.js';
 import { clientClosedRequest, modelError, modelNotConfigured } from '../errors/index.js';
 import {
   isReasoningModel,

@@ -4,6 +4,6 @@
 // This module is the entry point routes and skills import.
 
 export { chatWithData, chatWithDataStream } from './answer.js';
-export { planRetrieval, type CallerIdentity, type RagDependencies, type RagPlan, type RagSettings, type RetrievalMode } from './plan.js';
+export { planRetrieval, type RagDependencies, type RagPlan, type RagSettings, type RetrievalMode } from './plan.js';
 export { retrieve } from './retrieve.js';
 export type { Thought } from './thoughts.js';

@@ -2,6 +2,7 @@ import { invalidRequest } from '../errors/index.js';
 import type { ModelClient } from '../model/types.js';
 import type { SearchIndex } from '../search/types.js';
 import type { RagRequest } from './request.js';
+import type { Caller } from '../http/caller.js';
 
 // What a chat-with-your-data request needs and the choices settled before any model call.
 
@@ -16,17 +17,12 @@ export interface RagSettings {
   systemPrompt?: string | undefined;
 }
 
-export interface CallerIdentity {
-  oid?: string;
-  groups: string[];
-}
-
 export interface RagDependencies {
   model: ModelClient;
   index: () => Promise<SearchIndex>;
   settings: RagSettings;
   /** From the platform's authentication headers only (never the body); anonymous unless trusted. */
-  identity: CallerIdentity;
+  identity: Caller;
   signal?: AbortSignal;
 }
 

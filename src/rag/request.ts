@@ -3,12 +3,11 @@ import { invalidRequest, payloadTooLarge } from '../errors/index.js';
 import { validate } from '../http/body.js';
 import { checkBodyDepth, checkSessionState, checkTextSize } from './body-limits.js';
 import { checkImageBytes, parseImageDataUri } from './images.js';
+import { MAX_MESSAGE_CHARS, MAX_PROMPT_CHARS } from '../limits.js';
 
 // Request shapes of the Microsoft AI Chat Protocol (JSON and multipart), plus the older
 // `{history: [{user, bot}], overrides}` shape of the RAG demo, all turned into one `RagRequest`.
 
-export const MAX_QUESTION_CHARS = 32_000;
-export const MAX_MESSAGE_CHARS = 100_000;
 export const MAX_MESSAGES = 1000;
 export const MAX_TOP = 50;
 
@@ -34,7 +33,7 @@ export const overridesSchema = z
     minimum_reranker_score: z.number().min(0).max(4).nullish(),
     semantic_ranker: z.boolean().nullish(),
     semantic_captions: z.boolean().nullish(),
-    prompt_template: z.string().max(MAX_QUESTION_CHARS).nullish(),
+    prompt_template: z.string().max(MAX_PROMPT_CHARS).nullish(),
     include_category: z.string().max(200).nullish(),
     exclude_category: z.string().max(200).nullish(),
     suggest_followup_questions: z.boolean().nullish(),
@@ -169,8 +168,8 @@ export function toRagRequest(body: unknown, files: Map<number, Uint8Array[]>, li
   if (request.question.text.trim() === '' && request.question.images.length === 0) {
     throw invalidRequest('The last user message is empty.');
   }
-  if (request.question.text.length > MAX_QUESTION_CHARS) {
-    throw payloadTooLarge(`The last user message is longer than ${MAX_QUESTION_CHARS} characters.`);
+  if (request.question.text.length > MAX_PROMPT_CHARS) {
+    throw payloadTooLarge(`The last user message is longer than ${MAX_PROMPT_CHARS} characters.`);
   }
   if (request.question.images.length > limits.maxImages) {
     throw payloadTooLarge(`At most ${limits.maxImages} images may be attached to a message.`);

@@ -1,7 +1,7 @@
 import type { SearchClient, SearchIndex as AzureIndexDefinition, SearchIndexClient, SearchOptions as AzureSearchOptions } from '@azure/search-documents';
 import { searchError, statusOf } from '../errors/index.js';
 import { translateSearchError as translate } from '../errors/search.js';
-import { azureCredential } from '../identity.js';
+import { azureCredential } from '../azure-credential.js';
 import type { Chunk, SearchHit, SearchIndex, SearchOptions } from './types.js';
 
 // Azure AI Search behind the SearchIndex interface. The index is created on first upload when missing, with

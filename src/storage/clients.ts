@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TableClient } from '@azure/data-tables';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { ConfigError, type StorageSettings } from '../config.js';
-import { azureCredential } from '../identity.js';
+import { azureCredential } from '../azure-credential.js';
 
 // Storage SDKs are required on first use, not at import time: each costs 150-250 ms to load.
 
