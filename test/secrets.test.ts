@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parseSse, startApp, type RunningApp } from './support/app.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
-import { activeFamilies, fuzzCases, routeFamilies } from './support/fuzz-routes.js';
+import { drivenFamilies, fuzzCases } from './support/fuzz-routes.js';
 import { inParallel, rawClient, type RawResponse } from './support/http-raw.js';
 import { redactSecrets } from '../src/http/redact.js';
 
@@ -51,7 +51,7 @@ function keep(response: RawResponse | Response, text: string): void {
 
 async function drive(app: RunningApp, count: number): Promise<void> {
   const client = rawClient(app.baseUrl);
-  const cases = fc.sample(fuzzCases(await activeFamilies(app.baseUrl)), { numRuns: count, seed: 8 });
+  const cases = fc.sample(fuzzCases(drivenFamilies()), { numRuns: count, seed: 8 });
   await inParallel(cases, 8, async (fuzzCase) => {
     try {
       const response = await client.send(fuzzCase.request);
@@ -117,9 +117,9 @@ describe('secrets never leave the process', () => {
 
   it('does log the failures (so the scan saw them)', () => {
     expect(live.output()).toMatch(/model_error|rate_limited|model_timeout/);
-    const storageRoutes = routeFamilies.some((family) => family.openapiPath === '/chats/{chatId}' || family.openapiPath === '/documents');
-    if (storageRoutes && /chats:|documents:/.test(deadStorage.output())) {
-      expect(deadStorage.output()).toMatch(/storage_unavailable|Storage cannot be reached/);
-    }
+    // The app on unreachable storage logged its storage failures, with the code, so the scan above read them.
+    const storageFailures = deadStorage.output().split('\n').filter((line) => line.includes('storage_unavailable'));
+    console.log(`secrets: ${storageFailures.length} logged storage failures scanned, e.g. ${storageFailures[0]?.slice(0, 200)}`);
+    expect(storageFailures.length).toBeGreaterThan(10);
   });
 });

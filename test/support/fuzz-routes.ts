@@ -1,8 +1,9 @@
 // The route families the fuzzer drives, one table entry each (method, path template, body generators), and the
-// generators of hostile input they share. A family is active when its path is in the app's OpenAPI document,
-// so families of routes not yet built simply wait.
+// generators of hostile input they share. Each family names the route-table operation it drives, and every
+// operation of the table must have one (`drivenFamilies`).
 import fc from 'fast-check';
 import type { RawRequest } from './http-raw.js';
+import { coverageProblems, servedRoutes } from './route-coverage.js';
 
 /** Ids and names an attacker (or a careless client) would try: injection, traversal, encoding tricks, size. */
 export const hostileTexts = [
@@ -127,9 +128,10 @@ export interface RouteFamily {
   /** For reports. */
   name: string;
   method: string;
-  /** Path under /api with `{}` where the generated segment goes (`{*}`: several segments); the OpenAPI path it belongs to. */
+  /** Path under /api with `{}` where the generated segment goes (`{*}`: several segments). */
   template: string;
-  openapiPath: string;
+  /** The route table's name for the operation this family drives. */
+  operation: string;
   segment?: fc.Arbitrary<string>;
   query?: fc.Arbitrary<string>;
   body?: fc.Arbitrary<string | Uint8Array | undefined>;
@@ -166,15 +168,15 @@ const documentBody = fc.oneof(
 
 /** Every route family of API.md. Adding a family is one entry. */
 export const routeFamilies: RouteFamily[] = [
-  { name: 'ask', method: 'POST', template: 'ask', openapiPath: '/ask', query: queries(), body: bodies(fc.record({ prompt: chatMessage })) },
-  { name: 'whois', method: 'GET', template: 'whois/{}', openapiPath: '/whois/{name}', segment: segment(fc.string({ minLength: 1, maxLength: 60 })), query: queries() },
-  { name: 'health', method: 'GET', template: 'health', openapiPath: '/health', query: queries() },
-  { name: 'openapi', method: 'GET', template: 'openapi.json', openapiPath: '/openapi.json', query: queries() },
+  { name: 'ask', method: 'POST', template: 'ask', operation: 'ask', query: queries(), body: bodies(fc.record({ prompt: chatMessage })) },
+  { name: 'whois', method: 'GET', template: 'whois/{}', operation: 'whois', segment: segment(fc.string({ minLength: 1, maxLength: 60 })), query: queries() },
+  { name: 'health', method: 'GET', template: 'health', operation: 'health', query: queries() },
+  { name: 'openapi', method: 'GET', template: 'openapi.json', operation: 'openapi', query: queries() },
   {
     name: 'chat create/reset',
     method: 'PUT',
     template: 'chats/{}',
-    openapiPath: '/chats/{chatId}',
+    operation: 'createChat',
     segment: segment(chatIds),
     query: queries(),
     body: bodies(fc.record({ instructions: fc.option(chatMessage, { nil: null }), name: anyText }, { requiredKeys: [] })),
@@ -183,7 +185,7 @@ export const routeFamilies: RouteFamily[] = [
     name: 'chat post',
     method: 'POST',
     template: 'chats/{}',
-    openapiPath: '/chats/{chatId}',
+    operation: 'postChat',
     segment: segment(chatIds),
     query: queries(['message'], chatMessage),
     body: bodies(fc.record({ message: chatMessage })),
@@ -192,17 +194,26 @@ export const routeFamilies: RouteFamily[] = [
     name: 'chat state',
     method: 'GET',
     template: 'chats/{}',
-    openapiPath: '/chats/{chatId}',
+    operation: 'getChatState',
     segment: segment(chatIds),
     query: queries(['timestampUTC'], fc.oneof(fc.date({ noInvalidDate: true }).map((date) => date.toISOString()), fc.constantFrom('2024-01-01T00:00:00', 'yesterday', '0', '9999-99-99', '-1'), anyText)),
   },
-  { name: 'chat delete', method: 'DELETE', template: 'chats/{}', openapiPath: '/chats/{chatId}', segment: segment(chatIds), query: queries() },
-  { name: 'rag chat', method: 'POST', template: 'chat', openapiPath: '/chat', query: queries(), body: bodies(chatProtocolBody) },
-  { name: 'rag chat stream', method: 'POST', template: 'chat/stream', openapiPath: '/chat/stream', query: queries(), body: bodies(chatProtocolBody) },
-  { name: 'document ingest', method: 'POST', template: 'documents', openapiPath: '/documents', query: queries(['name'], fc.oneof(documentNames, anyText)), body: documentBody },
-  { name: 'document list', method: 'GET', template: 'documents', openapiPath: '/documents', query: queries() },
-  { name: 'document delete', method: 'DELETE', template: 'documents/{}', openapiPath: '/documents/{name}', segment: segment(documentNames), query: queries() },
-  { name: 'content', method: 'GET', template: 'content/{*}', openapiPath: '/content/{path}', segment: segment(documentNames), query: queries() },
+  { name: 'chat delete', method: 'DELETE', template: 'chats/{}', operation: 'deleteChat', segment: segment(chatIds), query: queries() },
+  { name: 'rag chat', method: 'POST', template: 'chat', operation: 'chat', query: queries(), body: bodies(chatProtocolBody) },
+  { name: 'rag chat stream', method: 'POST', template: 'chat/stream', operation: 'chatStream', query: queries(), body: bodies(chatProtocolBody) },
+  { name: 'document ingest', method: 'POST', template: 'documents', operation: 'uploadDocument', query: queries(['name'], fc.oneof(documentNames, anyText)), body: documentBody },
+  { name: 'document list', method: 'GET', template: 'documents', operation: 'listDocuments', query: queries() },
+  { name: 'document delete', method: 'DELETE', template: 'documents/{}', operation: 'deleteDocument', segment: segment(documentNames), query: queries() },
+  { name: 'content', method: 'GET', template: 'content/{*}', operation: 'content', segment: segment(documentNames), query: queries() },
+  { name: 'playground', method: 'GET', template: 'playground', operation: 'playground', query: queries() },
+  {
+    name: 'playground asset',
+    method: 'GET',
+    template: 'playground/{}',
+    operation: 'playgroundAsset',
+    segment: segment(fc.oneof(fc.constantFrom('playground.css', 'main.js', 'app.js.map', '..', '.env', 'main.js%00'), anyText)),
+    query: queries(),
+  },
 ];
 
 export interface FuzzCase {
@@ -248,14 +259,12 @@ export const strayRequests: fc.Arbitrary<FuzzCase> = fc
   })
   .map(({ method, path }) => ({ family: 'stray', request: { method, path, ...(method === 'POST' ? { body: '{}' } : {}) } }));
 
-/** The paths this app serves, from its own OpenAPI document, catch-alls written `{name}`. */
-export async function servedPaths(baseUrl: string): Promise<string[]> {
-  const document = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  return Object.keys(document.paths).map((path) => path.replace(/\{\*/g, '{'));
-}
-
-/** The route families an app serves. */
-export async function activeFamilies(baseUrl: string): Promise<RouteFamily[]> {
-  const paths = await servedPaths(baseUrl);
-  return routeFamilies.filter((family) => paths.includes(family.openapiPath));
+/**
+ * The families that drive the route table: every served operation has at least one, or this throws, naming
+ * the operations nobody drives (test/support/route-coverage.ts).
+ */
+export function drivenFamilies(): RouteFamily[] {
+  const problems = coverageProblems(servedRoutes(), routeFamilies.map((family) => family.operation));
+  if (problems.length > 0) throw new Error(`The fuzz families do not cover the route table:\n${problems.join('\n')}`);
+  return routeFamilies;
 }
