@@ -67,6 +67,13 @@ param searchIndexName string = 'gptkbindex'
 @description('Table that holds the chats (CHAT_TABLE_NAME).')
 param chatTableName string = 'ChatState'
 
+// The platform answers CORS (preflights included) before the functions run, as Host.CORS does locally.
+@description('Browser origins allowed to call the API, e.g. [\'https://app.contoso.com\'] (\'*\' for any). Empty: no cross-origin calls.')
+param corsAllowedOrigins array = []
+
+@description('Let cross-origin calls send credentials (cookies, Authorization); needs named origins, not *.')
+param corsSupportCredentials bool = false
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -167,6 +174,8 @@ module api 'app/function.bicep' = {
     searchEndpoint: search.outputs.endpoint
     searchIndexName: searchIndexName
     chatTableName: chatTableName
+    corsAllowedOrigins: corsAllowedOrigins
+    corsSupportCredentials: corsSupportCredentials
   }
 }
 

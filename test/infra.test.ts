@@ -226,6 +226,17 @@ describe('resources', () => {
     expect(readFileSync(main.file, 'utf8')).toMatch(/@allowed\(\['20', '22'\]\)\n(@description\(.*\)\n)?param nodeVersion string/);
   });
 
+  it('CORS: the platform answers it from two parameters, and by default allows no cross-origin caller', () => {
+    const defaults = Object.fromEntries(parameters(main).map((parameter) => [parameter.name, parameter.defaultValue?.text]));
+    expect([defaults.corsAllowedOrigins, defaults.corsSupportCredentials]).toEqual(['[]', 'false']);
+    expectSource(only(functionApp, 'Microsoft.Web/sites'), {
+      'properties.siteConfig.cors.allowedOrigins': 'corsAllowedOrigins',
+      'properties.siteConfig.cors.supportCredentials': 'corsSupportCredentials',
+    });
+    const api = modules(main).find((module) => module.path === 'app/function.bicep');
+    expect(['corsAllowedOrigins', 'corsSupportCredentials'].map((name) => api?.params.get(name)?.text)).toEqual(['corsAllowedOrigins', 'corsSupportCredentials']);
+  });
+
   it('storage: shared keys off, TLS 1.2, no public blobs; deployment and content containers; chat table', () => {
     const storageFile = readBicep(path.join(infra, 'app', 'storage.bicep'));
     expectSource(only(storageFile, 'Microsoft.Storage/storageAccounts'), {

@@ -158,7 +158,7 @@ describe('the history budget', () => {
 });
 
 describe('bodies are not read past their limit', () => {
-  it('refuses a declared Content-Length over the limit before any byte of the body is sent', async () => {
+  it('refuses a declared Content-Length over the limit before any byte of the body is sent (closing the connection: local host only)', async () => {
     const answer = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
       const url = new URL(`${app.baseUrl}/ask`);
       const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-length': String(50 * 1024 * 1024) } }, (res) => {
@@ -174,7 +174,7 @@ describe('bodies are not read past their limit', () => {
     expect(model.requests).toHaveLength(0);
   });
 
-  it('answers 413 to a slow chunked upload while it is still being sent, and closes the connection', { timeout: 60_000 }, async () => {
+  it('answers 413 to a slow chunked upload while it is still being sent (closing the connection: local host only)', { timeout: 60_000 }, async () => {
     const total = 8 * 1024 * 1024;
     const chunk = Buffer.alloc(4096, 'x');
     const result = await new Promise<{ status: number; sentWhenAnswered: number; closed: boolean }>((resolve, reject) => {

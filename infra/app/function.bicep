@@ -26,6 +26,8 @@ param embeddingDeploymentName string
 param searchEndpoint string
 param searchIndexName string
 param chatTableName string
+param corsAllowedOrigins array
+param corsSupportCredentials bool
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -57,6 +59,12 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    siteConfig: {
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: corsSupportCredentials
+      }
+    }
     functionAppConfig: {
       deployment: {
         storage: {
