@@ -371,6 +371,30 @@ describe('the official AI Chat Protocol client', () => {
     }
     expect(deltas.join('')).toContain('[kestrel-health-select.pdf#page=3]');
   });
+
+  // The client sends `files` as multipart/form-data with `content-disposition: form-data; name=json` (unquoted).
+  it('sends a real File with getCompletion and getStreamedCompletion: the model sees the image, citations come back', async () => {
+    const client = new AIChatProtocolClient(`${app.baseUrl}/chat`);
+    const photo = new File([PNG], 'receipt.png', { type: 'image/png' });
+    const messages = [{ role: 'user' as const, content: 'What is my deductible?', files: [{ contentType: 'image/png', data: photo }] }];
+    const imagesSeen = () => model.chatBodies().flatMap((body) => (Array.isArray(lastUser(body)?.content) ? (lastUser(body)?.content as Json[]) : [])).filter((part) => part.type === 'image_url');
+
+    const completion = await client.getCompletion(messages, { sessionState: { turn: 1 }, context: { overrides: { top: 3 } } });
+    const context = completion.context as { data_points: { citations: string[]; text: string[] }; thoughts: unknown[] };
+    expect(completion.message).toMatchObject({ role: 'assistant', content: expect.stringContaining('[kestrel-health-select.pdf#page=3]') });
+    expect(context.data_points.citations).toContain('kestrel-health-select.pdf#page=3');
+    expect(context.data_points.citations.length).toBeLessThanOrEqual(3);
+    expect(completion.sessionState).toEqual({ turn: 1 });
+    expect(imagesSeen()[0]?.image_url.url).toBe(png);
+
+    model.reset();
+    model.responder = ragResponder;
+    const deltas: { delta: { content?: string }; context?: Json }[] = [];
+    for await (const delta of await client.getStreamedCompletion(messages)) deltas.push(delta);
+    expect(deltas[0]?.context?.data_points.citations).toContain('kestrel-health-select.pdf#page=3');
+    expect(deltas.map((delta) => delta.delta.content ?? '').join('')).toContain('[kestrel-health-select.pdf#page=3]');
+    expect(imagesSeen()).toHaveLength(1);
+  });
 });
 
 describe('REQUIRE_ACCESS_CONTROL and RAG_SYSTEM_PROMPT', () => {

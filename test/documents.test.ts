@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, uniqueName, type RunningApp } from './support/app.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
+import { formType, multipartBody, sendInChunks, sendWhole, type RawPart } from './support/multipart.js';
 import { makePdf } from './support/pdf.js';
 
 interface DocumentRow { name: string; chunks: number; pages: number; contentType: string; size: number; indexedAt: string }
@@ -177,6 +178,68 @@ describe('document names', () => {
       expect((await fetch(`${app.baseUrl}/content/${encodeURIComponent(name)}`)).status).toBe(200);
       expect((await fetch(`${app.baseUrl}/documents/${encodeURIComponent(name)}`, { method: 'DELETE' })).status).toBe(204);
     }
+  });
+});
+
+describe('multipart uploads', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startApp({ CONTENT_CONTAINER: uniqueName('content').toLowerCase().slice(0, 60) });
+  });
+  afterAll(() => app?.stop());
+
+  const filePart = (filename: string, body = '# Notes\n\nThe cafeteria opens at eight.'): RawPart => ({
+    disposition: `form-data; name="file"; filename="${filename}"`,
+    contentType: 'text/markdown',
+    body,
+  });
+  const upload = async (body: Buffer, contentType = formType(), query = '') => {
+    const { status, json } = await sendWhole(`${app.baseUrl}/documents${query}`, body, contentType);
+    return { status, json, code: json.error?.code, message: json.error?.message ?? '' };
+  };
+
+  it('takes the unquoted parameters other clients write (name=file) and a boundary split across every read', async () => {
+    const body = multipartBody([{ ...filePart('split.md'), disposition: 'form-data; name=file; filename=split.md' }]);
+    const { status, json } = await sendInChunks(`${app.baseUrl}/documents`, body, { contentType: formType(), chunkBytes: 5 });
+    expect([status, json]).toEqual([201, { name: 'split.md', chunks: 1, pages: 1 }]);
+    expect(await (await fetch(`${app.baseUrl}/content/split.md`)).text()).toContain('cafeteria');
+  });
+
+  it('reads a UTF-8 file name, raw or as filename*', async () => {
+    expect((await upload(multipartBody([filePart('café menu.md')]))).json).toMatchObject({ name: 'café menu.md' });
+    const encoded: RawPart = { ...filePart(''), disposition: "form-data; name=\"file\"; filename*=UTF-8''%E7%A4%BE%E5%93%A1.md" };
+    expect((await upload(multipartBody([encoded]))).json).toMatchObject({ name: '社員.md' });
+  });
+
+  it('refuses file names with ../, backslashes or bidi controls instead of storing them or a shortened name', async () => {
+    const before = await listed(app);
+    for (const name of ['../notes.md', '..\\..\\notes.md', '../../etc/report\u202Efdp.md', 'C:\\fakepath\\notes.md']) {
+      const answer = await upload(multipartBody([filePart(name)]));
+      expect([name, answer.status, answer.code]).toEqual([name, 400, 'invalid_request']);
+      expect(answer.message).toMatch(/file name/);
+    }
+    expect(await listed(app)).toEqual(before);
+  });
+
+  it('refuses a form with two file parts, or with none (400), and stores nothing', async () => {
+    const before = await listed(app);
+    const two = await upload(multipartBody([filePart('one.md'), filePart('two.md')]));
+    expect(two).toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringMatching(/one file/) });
+    const none = await upload(multipartBody([{ disposition: 'form-data; name="note"', body: 'no file here' }]));
+    expect(none).toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringMatching(/no file part/) });
+    expect(await listed(app)).toEqual(before);
+  });
+
+  it('refuses malformed bodies with 400: no boundary, never-ending last part, 10,000 parts, a 100 KB header line', async () => {
+    const before = await listed(app);
+    const good = multipartBody([filePart('fine.md')]);
+    expect(await upload(good, 'multipart/form-data')).toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringMatching(/boundary/) });
+    expect(await upload(multipartBody([filePart('open.md')], { close: false }))).toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringMatching(/ended before/) });
+    const tiny: RawPart[] = Array.from({ length: 10_000 }, (_, index) => ({ disposition: `form-data; name="f${index}"`, body: '' }));
+    expect(await upload(multipartBody([...tiny, filePart('many.md')]))).toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringMatching(/parts/) });
+    const padded = { ...filePart('padded.md'), headers: [`x-padding: ${'p'.repeat(100 * 1024)}`] };
+    expect(await upload(multipartBody([padded]))).toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringMatching(/header/) });
+    expect(await listed(app)).toEqual(before);
   });
 });
 

@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app.js';
 import { coverageProblems, inputRoutes } from './support/route-coverage.js';
+import { formType, multipartBody, sendInChunks, type RawPart } from './support/multipart.js';
 import { startFakeModel, type FakeModel } from './support/fake-model.js';
 
 const MAX_BODY_BYTES = 40_000;
@@ -49,6 +50,16 @@ function pngDataUri(size: number): string {
   return `data:image/png;base64,${bytes.toString('base64')}`;
 }
 const ragWith = (content: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ messages: [{ role: 'user', content }], ...extra });
+
+/** A PNG file part of `size` bytes for message 0, as the AI Chat Protocol client writes it. */
+const pngPart = (size: number, index = 0): RawPart => ({
+  disposition: `form-data; name="messages[0].files[${index}]"; filename="image${index}.png"`,
+  contentType: 'image/png',
+  body: Buffer.from(pngDataUri(size).split(',')[1]!, 'base64'),
+});
+const jsonPart = (json = ragWith('what is this?')): RawPart => ({ disposition: 'form-data; name=json', contentType: 'application/json', body: json });
+const postForm = (path: string, parts: RawPart[]) => api(path, { method: 'POST', body: new Uint8Array(multipartBody(parts)), headers: { 'Content-Type': formType() } });
+const documentPart = (size: number): RawPart => ({ disposition: 'form-data; name="file"; filename="big.md"', contentType: 'text/markdown', body: 'd'.repeat(size) });
 
 interface LimitCase {
   name: string;
@@ -100,6 +111,17 @@ const limitCases: LimitCase[] = [
         body: ragWith([{ type: 'text', text: 'compare' }, ...Array.from({ length: MAX_IMAGES + 1 }, () => ({ type: 'image_url', image_url: { url: pngDataUri(100) } }))]),
       }),
   },
+  { name: 'rag multipart image over MAX_IMAGE_BYTES', operation: 'chat', status: 413, mentions: /files\[0\]/, send: () => postForm('chat', [jsonPart(), pngPart(MAX_IMAGE_BYTES + 1)]) },
+  {
+    name: 'rag multipart images over MAX_IMAGES',
+    operation: 'chat',
+    status: 413,
+    mentions: /images/,
+    send: () => postForm('chat', [jsonPart(), ...Array.from({ length: MAX_IMAGES + 1 }, (_, index) => pngPart(100, index))]),
+  },
+  { name: 'rag multipart json part over MAX_BODY_BYTES', operation: 'chat', status: 413, mentions: /json/, send: () => postForm('chat', [jsonPart(ragWith('x'.repeat(MAX_BODY_BYTES))), pngPart(100)]) },
+  { name: 'rag stream multipart image over MAX_IMAGE_BYTES', operation: 'chatStream', status: 413, send: () => postForm('chat/stream', [jsonPart(), pngPart(MAX_IMAGE_BYTES + 1)]) },
+  { name: 'document multipart over MAX_DOCUMENT_BYTES', operation: 'uploadDocument', status: 413, send: () => postForm('documents', [documentPart(MAX_DOCUMENT_BYTES + 1)]) },
   { name: 'rag stream question over 32,000 characters', operation: 'chatStream', status: 413, send: () => api('chat/stream', { method: 'POST', body: ragWith('q'.repeat(32_001)) }) },
   {
     name: 'document over MAX_DOCUMENT_BYTES',
@@ -211,6 +233,20 @@ describe('bodies are not read past their limit', () => {
     // The answer came long before the upload would have ended: the host stopped reading at the limit.
     expect(result.sentWhenAnswered).toBeLessThan(total / 4);
     expect(result.closed).toBe(true);
+    expect(model.requests).toHaveLength(0);
+  });
+
+  // The multipart limits apply per part while the body is read, not to the whole body once it is in memory.
+  it.each([
+    ['an image on /chat', 'chat', [jsonPart(), pngPart(200_000)], MAX_IMAGE_BYTES],
+    ['a document on /documents', 'documents', [documentPart(200_000)], MAX_DOCUMENT_BYTES],
+  ] as const)('answers 413 to %s once that part passes its limit, while the upload is still being sent', { timeout: 60_000 }, async (_label, path, parts, limit) => {
+    const body = multipartBody([...parts]);
+    const result = await sendInChunks(`${app.baseUrl}/${path}`, body, { contentType: formType(), chunkBytes: 256, pauseMs: 2 });
+    console.log(`limits: multipart 413 on /${path} after ${result.sentWhenAnswered} of ${body.length} bytes (part limit ${limit})`);
+    expect(result.status).toBe(413);
+    expect(result.json.error?.code).toBe('payload_too_large');
+    expect(result.sentWhenAnswered).toBeLessThan(limit + 4096);
     expect(model.requests).toHaveLength(0);
   });
 });

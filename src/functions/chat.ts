@@ -2,15 +2,15 @@ import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { config, type AppConfig } from '../config.js';
 import { abortSignalOf } from '../http/abort.js';
-import { readBytes, readJson } from '../http/body.js';
-import { invalidRequest } from '../errors/index.js';
+import { readJson } from '../http/body.js';
 import { callerIdentity } from '../http/caller.js';
+import { isMultipart, readForm } from '../http/multipart.js';
 import { modelCallResponses } from '../http/openapi.js';
 import { defineRoute, handlerBody, registerRoutes } from '../http/route.js';
 import { errorEventData } from '../http/stream-schemas.js';
 import { ndjsonHeaders, ndjsonLines, primed } from '../http/streams.js';
 import { chatWithData, chatWithDataStream, planRetrieval, type RagDependencies } from '../rag/approach.js';
-import { chatRequestBody, readMultipart, toRagRequest, type RagRequest } from '../rag/request.js';
+import { chatFormBody, chatFormLimits, chatRequestBody, toRagRequest, type RagRequest } from '../rag/request.js';
 import { modelClient, searchIndex } from '../services.js';
 
 /** JSON text plus the base64 of every image a request may carry; the text alone is checked against MAX_BODY_BYTES after parsing. */
@@ -21,16 +21,8 @@ function chatBodyLimit(settings: AppConfig): number {
 async function readChatRequest(request: HttpRequest): Promise<RagRequest> {
   const settings = config();
   const limits = { maxImageBytes: settings.maxImageBytes, maxImages: settings.maxImages, maxTextBytes: settings.maxBodyBytes };
-  const contentType = request.headers.get('content-type') ?? '';
-  if (contentType.toLowerCase().startsWith('multipart/form-data')) {
-    const bytes = await readBytes(request, chatBodyLimit(settings));
-    let form: FormData;
-    try {
-      form = await new Response(new Uint8Array(bytes), { headers: { 'content-type': contentType } }).formData();
-    } catch {
-      throw invalidRequest('The multipart/form-data body could not be parsed.');
-    }
-    const { body, files } = await readMultipart(form);
+  if (isMultipart(request)) {
+    const { body, files } = chatFormBody(await readForm(request, chatFormLimits(limits)));
     return toRagRequest(body, files, limits);
   }
   const body = await readJson(request, z.unknown(), { limit: chatBodyLimit(settings) });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { config } from '../config.js';
 import { readBytes, validate } from '../http/body.js';
 import { invalidRequest } from '../errors/index.js';
+import { isMultipart, readForm, type FormLimits } from '../http/multipart.js';
 import { defineRoute, handlerBody, registerRoutes } from '../http/route.js';
 import { supportedTypes } from '../ingest/loaders.js';
 import { deleteDocument, documentCategory, documentName, ingestDocument, listDocuments, type IngestInput } from '../ingest/pipeline.js';
@@ -14,23 +15,26 @@ export const documentParams = z.object({ name: documentName });
 /** Room for multipart boundaries and part headers on top of the document itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-/** The upload as name + bytes + type, from a raw body (`?name=`) or the first file of a multipart form. */
+/** A form with the document as its one file part; text parts (a client's extra fields) are ignored. */
+const uploadFormLimits = (maxDocumentBytes: number): FormLimits => ({
+  bodyBytes: maxDocumentBytes + MULTIPART_OVERHEAD,
+  fileBytes: () => ({ bytes: maxDocumentBytes, setting: 'MAX_DOCUMENT_BYTES' }),
+  fieldBytes: 64 * 1024,
+  parts: 16,
+  files: { max: 1, tooMany: () => invalidRequest('The form has more than one file part; upload one file per request.') },
+});
+
+/** The upload as name + bytes + type, from a raw body (`?name=`) or the file part of a multipart form. */
 async function readUpload(request: HttpRequest, query: z.infer<typeof uploadQuery>): Promise<IngestInput> {
   const limit = config().maxDocumentBytes;
-  const contentType = request.headers.get('content-type') ?? '';
-  if (/^multipart\/form-data/i.test(contentType)) {
-    // Read with the size check first, then let the platform's parser split the parts.
-    const bytes = await readBytes(request, limit + MULTIPART_OVERHEAD);
-    const form = await new Response(new Uint8Array(bytes), { headers: { 'content-type': contentType } }).formData().catch(() => {
-      throw invalidRequest('The multipart/form-data body could not be parsed.');
-    });
-    const file = [...form.values()].find((value): value is File => typeof value !== 'string');
+  if (isMultipart(request)) {
+    const file = (await readForm(request, uploadFormLimits(limit))).find((part) => part.kind === 'file');
     if (file == null) throw invalidRequest('The form has no file part; send the document as a file field.');
-    const name = query.name ?? validate(documentName, file.name, 'file name');
-    return { name, bytes: new Uint8Array(await file.arrayBuffer()), contentType: file.type, category: query.category };
+    const name = query.name ?? validate(documentName, file.filename, 'file name');
+    return { name, bytes: file.bytes, contentType: file.contentType, category: query.category };
   }
   if (query.name == null) throw invalidRequest('Name the document with ?name=<file name>, or upload it as multipart/form-data.');
-  return { name: query.name, bytes: await readBytes(request, limit), contentType, category: query.category };
+  return { name: query.name, bytes: await readBytes(request, limit), contentType: request.headers.get('content-type') ?? '', category: query.category };
 }
 
 export const documentInfoSchema = z.object({

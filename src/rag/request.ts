@@ -3,6 +3,7 @@ import { invalidRequest, payloadTooLarge } from '../errors/index.js';
 import { validate } from '../http/body.js';
 import { checkBodyDepth, checkSessionState, checkTextSize } from './body-limits.js';
 import { checkImageBytes, parseImageDataUri } from './images.js';
+import type { FormLimits, FormPart } from '../http/multipart.js';
 import { MAX_MESSAGE_CHARS, MAX_PROMPT_CHARS } from '../limits.js';
 
 // Request shapes of the Microsoft AI Chat Protocol (JSON and multipart), plus the older
@@ -177,25 +178,54 @@ export function toRagRequest(body: unknown, files: Map<number, Uint8Array[]>, li
   return request;
 }
 
-/** Reads the AI Chat Protocol's multipart variant: a `json` part and `messages[i].files[j]` parts. */
-export async function readMultipart(form: FormData): Promise<{ body: unknown; files: Map<number, Uint8Array[]> }> {
-  const json = form.get('json');
-  if (json == null) throw invalidRequest('multipart/form-data requests need a "json" part with the chat request.');
-  const text = typeof json === 'string' ? json : await json.text();
+const IMAGE_SLOT = /^messages\[(\d+)\]\.files\[(\d+)\]$/;
+
+/** Room for boundaries and part headers on top of the JSON and the images themselves. */
+const FORM_OVERHEAD_BYTES = 64 * 1024;
+/** Text parts besides `json` a client may add (all ignored); beyond them a form is a 400. */
+const EXTRA_FORM_PARTS = 16;
+
+/** What a multipart /api/chat body may hold: one `json` part within MAX_BODY_BYTES, and images within theirs. */
+export function chatFormLimits(limits: Required<ImageLimits>): FormLimits {
+  const files = limits.maxImages + 1;
+  return {
+    bodyBytes: limits.maxTextBytes + limits.maxImages * limits.maxImageBytes + FORM_OVERHEAD_BYTES,
+    fileBytes: (name) => (name === 'json' ? { bytes: limits.maxTextBytes, setting: 'MAX_BODY_BYTES' } : { bytes: limits.maxImageBytes, setting: 'MAX_IMAGE_BYTES' }),
+    fieldBytes: limits.maxTextBytes,
+    parts: files + EXTRA_FORM_PARTS,
+    // The json part may come as a file too (FormData sends a Blob so).
+    files: { max: files, tooMany: () => payloadTooLarge(`At most ${limits.maxImages} images may be attached to a message.`) },
+  };
+}
+
+/**
+ * The AI Chat Protocol's multipart variant: a `json` part (text or file) with the request, and image files named
+ * `messages[i].files[j]`. Unknown parts are ignored, as RFC 7578 readers do.
+ */
+export function chatFormBody(parts: FormPart[]): { body: unknown; files: Map<number, Uint8Array[]> } {
+  const jsonParts = parts.filter((part) => part.name === 'json');
+  if (jsonParts.length === 0) throw invalidRequest('multipart/form-data requests need a "json" part with the chat request.');
+  if (jsonParts.length > 1) throw invalidRequest('The form has two "json" parts; send the chat request once.');
+  const json = jsonParts[0]!;
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
-    throw invalidRequest('The "json" part is not valid JSON.');
+    body = JSON.parse(json.kind === 'field' ? json.value : json.bytes.toString('utf8'));
+  } catch (error: unknown) {
+    throw invalidRequest(`The "json" part is not valid JSON (${error instanceof Error ? error.message : 'unparseable'}).`);
   }
-  const files = new Map<number, Uint8Array[]>();
-  for (const [name, value] of form.entries()) {
-    const match = /^messages\[(\d+)\]\.files\[(\d+)\]$/.exec(name);
-    if (match == null || typeof value === 'string') continue;
-    const index = Number(match[1]);
-    const list = files.get(index) ?? [];
-    list.push(new Uint8Array(await value.arrayBuffer()));
-    files.set(index, list);
+  const slots = new Map<number, Map<number, Uint8Array>>();
+  for (const part of parts) {
+    const match = IMAGE_SLOT.exec(part.name);
+    if (match == null) continue;
+    // A text part would have been decoded as UTF-8, which breaks image bytes: refuse it rather than drop it.
+    if (part.kind === 'field') throw invalidRequest(`${part.name}: send the image as a file part (with a filename), not as a text field.`);
+    const message = Number(match[1]);
+    const slot = Number(match[2]);
+    const images = slots.get(message) ?? new Map<number, Uint8Array>();
+    if (images.has(slot)) throw invalidRequest(`${part.name}: the form has two files for this name; number each image once.`);
+    images.set(slot, part.bytes);
+    slots.set(message, images);
   }
+  const files = new Map([...slots].map(([message, images]) => [message, [...images].sort(([a], [b]) => a - b).map(([, bytes]) => bytes)]));
   return { body, files };
 }
