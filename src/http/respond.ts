@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ConfigError } from '../config.js';
-import { AppError, configurationError, type ErrorBody } from '../errors/index.js';
+import { AppError, clientClosedRequest, configurationError, type ErrorBody } from '../errors/index.js';
+import { abortSignalOf } from './abort.js';
 import { redactSecrets } from './redact.js';
 
 /** Wraps a handler so every failure becomes the JSON error of API.md, in exactly one place. */
@@ -9,7 +10,9 @@ export function withErrors(handler: HttpHandler): HttpHandler {
     try {
       return await handler(request, context);
     } catch (error: unknown) {
-      return errorResponse(error, context);
+      // Whatever broke after the caller hung up (a body read cut mid-way throws a bare `Error: aborted`) is
+      // their leaving, not our fault: a 499 nobody receives, logged as information.
+      return errorResponse(abortSignalOf(request)?.aborted === true ? clientClosedRequest(error) : error, context);
     }
   };
 }
@@ -24,7 +27,8 @@ export function toAppError(error: unknown, context: InvocationContext): AppError
   // In Azure nothing checks settings before the first request: every route says which setting is wrong.
   if (error instanceof ConfigError) error = configurationError(`${error.message}. Fix the app settings (local.settings.json locally) and restart.`, error);
   if (error instanceof AppError) {
-    if (error.status >= 500) context.warn(redactSecrets(`${error.code}: ${error.message}${describeCause(error.cause)}`));
+    if (error.status === 499) context.log(`client_closed_request: the client went away before the answer was complete (499)${describeCause(error.cause)}`);
+    else if (error.status >= 500) context.warn(redactSecrets(`${error.code}: ${error.message}${describeCause(error.cause)}`));
     return error;
   }
   context.error(redactSecrets(`Unhandled error in ${context.functionName}: ${describe(error)}`));

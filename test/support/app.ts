@@ -15,6 +15,8 @@ export interface RunningApp {
   baseUrl: string;
   /** Everything the host printed, for assertions (and secret scans). */
   output: () => string;
+  /** What it printed on stderr: warnings and errors (information goes to stdout). */
+  errors: () => string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -57,8 +59,12 @@ export async function startApp(env: Record<string, string | undefined> = {}, opt
   }
   const child = spawn(process.execPath, [hostEntry], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let errors = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    errors += chunk.toString();
+  });
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 20_000);
     const check = () => {
@@ -77,6 +83,7 @@ export async function startApp(env: Record<string, string | undefined> = {}, opt
   return {
     baseUrl,
     output: () => output,
+    errors: () => errors,
     process: child,
     async stop() {
       // A process killed by a signal (crash tests SIGKILL it) has no exit code but has exited.
