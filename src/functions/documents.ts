@@ -19,7 +19,7 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 const uploadFormLimits = (maxDocumentBytes: number): FormLimits => ({
   bodyBytes: maxDocumentBytes + MULTIPART_OVERHEAD,
   fileBytes: () => ({ bytes: maxDocumentBytes, setting: 'MAX_DOCUMENT_BYTES' }),
-  fieldBytes: 64 * 1024,
+  fieldBytes: { bytes: 64 * 1024 },
   parts: 16,
   files: { max: 1, tooMany: () => invalidRequest('The form has more than one file part; upload one file per request.') },
 });

@@ -1,6 +1,7 @@
 // multipart/form-data, read with busboy while the body streams in: every limit (the whole body, each part, the
-// number of parts and files, a part's headers) is applied as bytes arrive, so an oversized or endless upload is
-// refused after at most one chunk past its limit, never read to its end or held in memory. Busboy takes the
+// number of parts and files, a part's headers) is applied as bytes arrive, so an oversized upload is refused after
+// at most one chunk past its limit (a text part: past its limit plus room for its headers), never read to its end
+// nor kept in memory beyond its limit. Busboy takes the
 // parameters other parsers refuse (RFC 7578 readers accept `name=json` unquoted, which the official AI Chat
 // Protocol client writes) and `filename*` (RFC 5987).
 import type { HttpRequest } from '@azure/functions';
@@ -34,8 +35,8 @@ export interface FormLimits {
   bodyBytes: number;
   /** The most one file part may hold, by part name, with the setting that sets it (413, naming both). */
   fileBytes: (name: string) => { bytes: number; setting: string };
-  /** The most one text part may hold (413, naming the part). */
-  fieldBytes: number;
+  /** The most one text part may hold, and the setting behind it if one is (413, naming the part). */
+  fieldBytes: { bytes: number; setting?: string };
   /** The most parts of any kind (400). */
   parts: number;
   /** The most file parts, and the error for one more: what "too many" means is the route's to say. */
@@ -63,8 +64,10 @@ export async function readForm(request: HttpRequest, limits: FormLimits): Promis
   };
   const closed = new Promise<void>((resolve) => parser.once('close', resolve));
 
+  const progress: PartProgress = { sincePartEvent: 0, filesOpen: 0 };
   parser.on('field', (name, value, info) => {
-    if (info.valueTruncated) fail(payloadTooLarge(`${name || 'a form field'}: the part is larger than ${limits.fieldBytes} bytes.`));
+    progress.sincePartEvent = 0;
+    if (info.valueTruncated) fail(payloadTooLarge(`${name || 'a text part'}: the part is larger than ${describe(limits.fieldBytes)}.`));
     else parts.push({ kind: 'field', name, value, contentType: info.mimeType });
   });
   parser.on('file', (rawName: string | undefined, stream, info) => {
@@ -72,12 +75,16 @@ export async function readForm(request: HttpRequest, limits: FormLimits): Promis
     const limit = limits.fileBytes(name);
     const chunks: Buffer[] = [];
     let size = 0;
+    progress.sincePartEvent = 0;
+    progress.filesOpen += 1;
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit.bytes) fail(payloadTooLarge(`${name || 'a file part'}: the file is larger than ${limit.bytes} bytes (${limit.setting}).`));
       else chunks.push(chunk);
     });
     stream.on('end', () => {
+      progress.sincePartEvent = 0;
+      progress.filesOpen -= 1;
       if (size <= limit.bytes) parts.push({ kind: 'file', name, filename: info.filename ?? '', contentType: info.mimeType, bytes: Buffer.concat(chunks, size) });
     });
     // A body cut inside this file errors the file stream too; the parser reports it (below), once.
@@ -87,7 +94,7 @@ export async function readForm(request: HttpRequest, limits: FormLimits): Promis
   parser.on('filesLimit', () => fail(limits.files.tooMany()));
   parser.on('error', (error: unknown) => fail(malformed(error)));
 
-  await feed(request, parser, limits.bodyBytes, () => failure, fail);
+  await feed(request, parser, limits, progress, () => failure, fail);
   if (failure == null) {
     parser.end();
     await closed;
@@ -108,7 +115,7 @@ function createParser(contentType: string, limits: FormLimits): busboy.Busboy {
       defParamCharset: 'utf8',
       limits: {
         // Busboy flags a limit when it is reached, so one byte more: a part of exactly the limit is fine.
-        fieldSize: limits.fieldBytes + 1,
+        fieldSize: limits.fieldBytes.bytes + 1,
         files: limits.files.max,
         // Busboy counts a part when it ends and flags reaching the count: one more, so `parts` parts pass.
         parts: limits.parts + 1,
@@ -122,11 +129,27 @@ function createParser(contentType: string, limits: FormLimits): busboy.Busboy {
 }
 
 /**
- * Writes the body into the parser until it ends, a limit fails, or `bodyBytes` is passed. The body's reader is
- * released, not cancelled, when reading stops early: cancelling would destroy the incoming request (and with it
- * the socket the 413 is answered on), so the host closes the connection after answering instead.
+ * Busboy reports a text part only once it ends (and stops keeping its bytes at the limit, but reads on): bytes fed
+ * since the last part event, with no file open, are a text part in progress (or a preamble or skipped part).
  */
-async function feed(request: HttpRequest, parser: busboy.Busboy, bodyBytes: number, failure: () => AppError | undefined, fail: (error: AppError) => void): Promise<void> {
+interface PartProgress {
+  sincePartEvent: number;
+  filesOpen: number;
+}
+
+/**
+ * Writes the body into the parser, one chunk at a time, until it ends, a limit fails, or the body passes its limit;
+ * a loop rather than `Readable.fromWeb(...).pipe()` so that nothing more is read once a limit has failed. As in
+ * `readBytes`, the reader is then released, and the host closes the connection after answering (src/dev/server.ts).
+ */
+async function feed(
+  request: HttpRequest,
+  parser: busboy.Busboy,
+  limits: FormLimits,
+  progress: PartProgress,
+  failure: () => AppError | undefined,
+  fail: (error: AppError) => void,
+): Promise<void> {
   const body = request.body;
   if (body == null) return;
   const reader = body.getReader();
@@ -136,7 +159,12 @@ async function feed(request: HttpRequest, parser: busboy.Busboy, bodyBytes: numb
       const { done, value } = await reader.read();
       if (done) return;
       size += value.byteLength;
-      if (size > bodyBytes) return fail(bodyTooLarge(bodyBytes));
+      if (size > limits.bodyBytes) return fail(bodyTooLarge(limits.bodyBytes));
+      progress.sincePartEvent += value.byteLength;
+      // Headers (at most PART_HEADER_BYTES) and the text: anything longer is a text part over its limit.
+      if (progress.filesOpen === 0 && progress.sincePartEvent > limits.fieldBytes.bytes + PART_HEADER_BYTES) {
+        return fail(payloadTooLarge(`A text part of the form is larger than ${describe(limits.fieldBytes)}.`));
+      }
       await new Promise<void>((resolve) => {
         parser.write(value, (error) => {
           if (error != null) fail(malformed(error));
@@ -158,6 +186,8 @@ function malformed(error: unknown): AppError {
   }
   return invalidRequest(`The multipart/form-data body could not be read (${reason}).`);
 }
+
+const describe = (limit: FormLimits['fieldBytes']) => `${limit.bytes} bytes${limit.setting == null ? '' : ` (${limit.setting})`}`;
 
 function bodyTooLarge(limit: number): AppError {
   return payloadTooLarge(`The request body is larger than ${limit} bytes.`);

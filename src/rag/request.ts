@@ -191,7 +191,7 @@ export function chatFormLimits(limits: Required<ImageLimits>): FormLimits {
   return {
     bodyBytes: limits.maxTextBytes + limits.maxImages * limits.maxImageBytes + FORM_OVERHEAD_BYTES,
     fileBytes: (name) => (name === 'json' ? { bytes: limits.maxTextBytes, setting: 'MAX_BODY_BYTES' } : { bytes: limits.maxImageBytes, setting: 'MAX_IMAGE_BYTES' }),
-    fieldBytes: limits.maxTextBytes,
+    fieldBytes: { bytes: limits.maxTextBytes, setting: 'MAX_BODY_BYTES' },
     parts: files + EXTRA_FORM_PARTS,
     // The json part may come as a file too (FormData sends a Blob so).
     files: { max: files, tooMany: () => payloadTooLarge(`At most ${limits.maxImages} images may be attached to a message.`) },

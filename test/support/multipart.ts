@@ -36,11 +36,23 @@ export interface SentUpload {
   sentWhenAnswered: number;
 }
 
+export interface ChunkedOptions {
+  contentType: string;
+  chunkBytes: number;
+  pauseMs?: number;
+  timeoutMs?: number;
+  /**
+   * Stop writing after this many bytes, without ending the request, and wait for the answer: one that arrives
+   * proves the server decided without the rest of the body, however slow it is to answer.
+   */
+  holdAfterBytes?: number;
+}
+
 /**
  * POSTs `body` in pieces of `chunkBytes` with a pause between them, so the server reads it in many small
  * chunks. The server may answer (413, 400) before the whole body is written; writing stops then.
  */
-export function sendInChunks(url: string, body: Buffer, options: { contentType: string; chunkBytes: number; pauseMs?: number; timeoutMs?: number }): Promise<SentUpload> {
+export function sendInChunks(url: string, body: Buffer, options: ChunkedOptions): Promise<SentUpload> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     let sent = 0;
@@ -75,11 +87,12 @@ export function sendInChunks(url: string, body: Buffer, options: { contentType: 
     });
     const pump = () => {
       if (answered) return;
+      if (options.holdAfterBytes != null && sent >= options.holdAfterBytes) return;
       if (sent >= body.length) {
         req.end();
         return;
       }
-      const piece = body.subarray(sent, sent + options.chunkBytes);
+      const piece = body.subarray(sent, Math.min(sent + options.chunkBytes, options.holdAfterBytes ?? body.length));
       sent += piece.length;
       req.write(piece, () => setTimeout(pump, options.pauseMs ?? 0));
     };
