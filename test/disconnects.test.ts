@@ -37,6 +37,9 @@ describe('local host: clients that hang up', () => {
     { what: 'an ask body', path: '/ask', headers: { 'content-type': 'application/json' }, sent: '{"prompt": "Tell me' },
     { what: 'a document upload', path: '/documents?name=cut.md', headers: { 'content-type': 'text/markdown' }, sent: '# Cut\n\nHalf a file' },
     { what: 'a chat turn body', path: '/chats/cut1', headers: { 'content-type': 'application/json' }, sent: '{"message": "Hel' },
+    // Cut inside the file part: the multipart reader must not call it a malformed form (400).
+    { what: 'a multipart document upload', path: '/documents', headers: { 'content-type': 'multipart/form-data; boundary=cut' }, sent: '--cut\r\ncontent-disposition: form-data; name="file"; filename="cut.md"\r\n\r\n# Cut\n\nHalf' },
+    { what: 'a multipart chat request', path: '/chat', headers: { 'content-type': 'multipart/form-data; boundary=cut' }, sent: '--cut\r\ncontent-disposition: form-data; name=json\r\n\r\n{"messages": [' },
   ];
   for (const { what, path, headers, sent } of cases) {
     it(`${what} cut mid-body is a 499 logged as information, not an unhandled error`, async () => {
