@@ -89,7 +89,7 @@ const chatBody = handlerBody({
 
 const responses = {
   ...modelCallResponses,
-  400: 'invalid_request (bad JSON, field, image or override), content_filter or context_length_exceeded',
+  400: 'invalid_request (bad JSON, field, image or override, or a malformed multipart form), content_filter or context_length_exceeded',
   413: 'payload_too_large: body, message or image too large',
   502: 'model_error or search_error',
   503: 'model_not_configured, configuration_error, model_auth_failed or storage_unavailable',

@@ -66,7 +66,7 @@ export const uploadDocumentRoute = defineRoute({
       description: 'Stored and indexed',
       content: { 'application/json': z.object({ name: z.string(), chunks: z.number().int(), pages: z.number().int() }) },
     },
-    400: 'invalid_request: missing or invalid name, corrupt or empty file',
+    400: 'invalid_request: missing or invalid name, corrupt or empty file, a malformed multipart form, or one with no file part or two',
     413: 'payload_too_large: over MAX_DOCUMENT_BYTES, or too many pages or too much text',
     415: 'unsupported_media_type: a type that cannot be ingested',
     429: 'rate_limited: the embedding model or the search service throttled us',
