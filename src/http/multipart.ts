@@ -94,7 +94,13 @@ export async function readForm(request: HttpRequest, limits: FormLimits): Promis
   parser.on('filesLimit', () => fail(limits.files.tooMany()));
   parser.on('error', (error: unknown) => fail(malformed(error)));
 
-  await feed(request, parser, limits, progress, () => failure, fail);
+  try {
+    await feed(request, parser, limits, progress, () => failure, fail);
+  } catch (error: unknown) {
+    // The body itself failed (the client hung up): the caller's error, after the parser is let go.
+    parser.destroy();
+    throw error;
+  }
   if (failure == null) {
     parser.end();
     await closed;
