@@ -36,6 +36,13 @@ param instanceMemoryMB int = 2048
 @description('Upper bound on Flex Consumption instances (40 is the lowest the plan accepts).')
 param maximumInstanceCount int = 40
 
+// Also the bound on model streams one instance holds open: past it, the platform sends requests to another
+// instance. 16 is Flex Consumption's default for 2048 MB; written here so the bound is visible and tunable.
+@minValue(1)
+@maxValue(1000)
+@description('Concurrent HTTP requests per instance before Flex Consumption scales out.')
+param httpPerInstanceConcurrency int = 16
+
 @description('Chat model deployment (the app reads its name from CHAT_MODEL_DEPLOYMENT_NAME).')
 param chatDeploymentName string = 'chat'
 param chatModelName string = 'gpt-4o-mini'
@@ -168,6 +175,7 @@ module api 'app/function.bicep' = {
     nodeVersion: nodeVersion
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
     openAiEndpoint: openAi.outputs.endpoint
     chatDeploymentName: openAi.outputs.chatDeploymentName
     embeddingDeploymentName: openAi.outputs.embeddingDeploymentName

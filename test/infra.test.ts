@@ -221,6 +221,7 @@ describe('resources', () => {
       'properties.functionAppConfig.deployment.storage.authentication.type': "'UserAssignedIdentity'",
       'properties.functionAppConfig.scaleAndConcurrency.instanceMemoryMB': 'instanceMemoryMB',
       'properties.functionAppConfig.scaleAndConcurrency.maximumInstanceCount': 'maximumInstanceCount',
+      'properties.functionAppConfig.scaleAndConcurrency.triggers.http.perInstanceConcurrency': 'httpPerInstanceConcurrency',
     });
     expect(text(site, 'tags')).toContain("'azd-service-name'");
     expect(readFileSync(main.file, 'utf8')).toMatch(/@allowed\(\['20', '22'\]\)\n(@description\(.*\)\n)?param nodeVersion string/);

@@ -19,6 +19,7 @@ param applicationInsightsConnectionString string
 param nodeVersion string
 param instanceMemoryMB int
 param maximumInstanceCount int
+param httpPerInstanceConcurrency int
 
 param openAiEndpoint string
 param chatDeploymentName string
@@ -79,6 +80,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'node'

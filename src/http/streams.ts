@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import { config } from '../config.js';
 import type { StreamEvent } from '../streaming/events.js';
 import { errorBody } from './respond.js';
 
@@ -31,11 +32,42 @@ export async function primed<T>(events: AsyncIterable<T>): Promise<AsyncIterable
 
 const encoder = new TextEncoder();
 
+/**
+ * Ends a response body whose reader stopped asking for more. Backpressure pauses the model stream while a
+ * client does not read, but a paused stream stays open as long as the client's socket does (100 unread answers
+ * held 76 model streams open). When the consumer has not asked for the next chunk within `stallMs` (the
+ * MODEL_TIMEOUT_MS we would also wait for the model), the producer is ended: its `finally` cancels the model
+ * call, and the response ends where it was.
+ */
+export async function* endWhenUnread(chunks: AsyncGenerator<Uint8Array>, stallMs: number, context: InvocationContext): AsyncGenerator<Uint8Array> {
+  let stalled = false;
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done === true) return;
+      const timer = setTimeout(() => {
+        stalled = true;
+        context.log(`client_closed_request: the client read nothing for ${stallMs} ms; its stream was ended (499)`);
+        void chunks.return(undefined).catch(() => undefined);
+      }, stallMs);
+      try {
+        yield next.value;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (stalled) return;
+    }
+  } finally {
+    if (!stalled) await chunks.return(undefined);
+  }
+}
+
 /** Server-Sent Events for ask, whois and chats (API.md § SSE format). */
-export async function* serverSentEvents(
-  events: AsyncIterable<StreamEvent>,
-  context: InvocationContext,
-): AsyncGenerator<Uint8Array> {
+export function serverSentEvents(events: AsyncIterable<StreamEvent>, context: InvocationContext): AsyncGenerator<Uint8Array> {
+  return endWhenUnread(sseChunks(events, context), config().modelTimeoutMs, context);
+}
+
+async function* sseChunks(events: AsyncIterable<StreamEvent>, context: InvocationContext): AsyncGenerator<Uint8Array> {
   try {
     for await (const event of events) {
       if (event.type === 'delta') yield encoder.encode(`data: ${JSON.stringify({ content: event.content })}\n\n`);
@@ -62,7 +94,11 @@ export function wantsEventStream(accept: string | null): boolean {
  * Newline-delimited JSON for the Microsoft AI Chat Protocol: the context line, content deltas, then the
  * final line; a thrown error becomes a last `{"error": ...}` line.
  */
-export async function* ndjsonLines(events: AsyncIterable<StreamEvent>, context: InvocationContext): AsyncGenerator<Uint8Array> {
+export function ndjsonLines(events: AsyncIterable<StreamEvent>, context: InvocationContext): AsyncGenerator<Uint8Array> {
+  return endWhenUnread(ndjsonChunks(events, context), config().modelTimeoutMs, context);
+}
+
+async function* ndjsonChunks(events: AsyncIterable<StreamEvent>, context: InvocationContext): AsyncGenerator<Uint8Array> {
   const line = (value: unknown) => encoder.encode(`${JSON.stringify(value)}\n`);
   try {
     for await (const event of events) {

@@ -121,6 +121,7 @@ export class FakeModel {
   readonly requests: RecordedRequest[] = [];
   private readonly queue: { path: string; behavior: Behavior }[] = [];
   private readonly hanging = new Set<ServerResponse>();
+  private readonly streaming = new Set<ServerResponse>();
   responder: Responder = echoResponder;
   latencyMs: number;
   chunkDelayMs: number;
@@ -367,8 +368,15 @@ export class FakeModel {
    * Writes SSE frames, each flushed before the next, so a cut lands after what was already sent, as on a real
    * network. `cutAfter`/`stallAfter` count content frames; after the last content frame nothing more is sent.
    */
+  /** Streamed answers started and not yet ended or closed by the client (the app). */
+  get openStreams(): number {
+    return this.streaming.size;
+  }
+
   private async writeFrames(res: ServerResponse, frames: OutFrame[], options: { cutAfter?: number; stallAfter?: number; sentAt: number[] }): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    this.streaming.add(res);
+    res.once('close', () => this.streaming.delete(res));
     const write = (text: string) => new Promise<void>((resolve) => res.write(text, () => resolve()));
     const limit = options.cutAfter ?? options.stallAfter;
     const lastContent = Math.max(0, frames.reduce((last, frame, index) => (frame.content ? index : last), -1));
