@@ -74,6 +74,8 @@ const environmentSchema = z.object({
   MAX_OUTPUT_TOKENS: wholeNumber(1024),
   MODEL_CONTEXT_TOKENS: wholeNumber(128_000),
   MODEL_TIMEOUT_MS: wholeNumber(60_000),
+  // Azure's front end ends a request that has not answered in 230 s; the app answers 504 before it does.
+  REQUEST_DEADLINE_MS: wholeNumber(200_000, 1, 220_000),
   MODEL_MAX_RETRIES: wholeNumber(2, 0, 10),
   MODEL_REASONING: z
     .string()
@@ -144,6 +146,8 @@ export interface AppConfig {
   chatModel?: string;
   embeddingModel?: string;
   modelTimeoutMs: number;
+  /** Longest a request may take before its response starts (a stream that has started is not cut). */
+  requestDeadlineMs: number;
   modelMaxRetries: number;
   /** Reasoning-model parameters: `auto` detects them from the model name and the provider's answer. */
   modelReasoning: 'auto' | 'true' | 'false';
@@ -240,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     chatModel: settings.CHAT_MODEL_DEPLOYMENT_NAME ?? defaultChatModel(model),
     embeddingModel: settings.EMBEDDING_MODEL_DEPLOYMENT_NAME,
     modelTimeoutMs: settings.MODEL_TIMEOUT_MS,
+    requestDeadlineMs: settings.REQUEST_DEADLINE_MS,
     modelMaxRetries: settings.MODEL_MAX_RETRIES,
     modelReasoning: settings.MODEL_REASONING,
     modelReasoningEffort: settings.MODEL_REASONING_EFFORT,

@@ -120,6 +120,7 @@ const notSetInAzure: Record<string, string> = {
   CHAT_TOOL_TIMEOUT_MS: 'app default',
   CHAT_TODO_TABLE_NAME: 'app default: ChatStateTodos beside the chat table, created on first use',
   MODEL_TIMEOUT_MS: 'app default',
+  REQUEST_DEADLINE_MS: 'app default (under the 230 s the platform allows)',
   MODEL_MAX_RETRIES: 'app default',
   MAX_BODY_BYTES: 'app default',
   MAX_IMAGE_BYTES: 'app default',

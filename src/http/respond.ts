@@ -11,8 +11,11 @@ export function withErrors(handler: HttpHandler): HttpHandler {
       return await handler(request, context);
     } catch (error: unknown) {
       // Whatever broke after the caller hung up (a body read cut mid-way throws a bare `Error: aborted`) is
-      // their leaving, not our fault: a 499 nobody receives, logged as information.
-      return errorResponse(abortSignalOf(request)?.aborted === true ? clientClosedRequest(error) : error, context);
+      // their leaving, not our fault: a 499 nobody receives, logged as information. After the request's
+      // deadline (http/deadline.ts) it is the deadline's 504, whatever the aborted step threw.
+      const signal = abortSignalOf(request);
+      if (signal?.aborted === true) error = signal.reason instanceof AppError ? signal.reason : clientClosedRequest(error);
+      return errorResponse(error, context);
     }
   };
 }

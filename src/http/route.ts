@@ -6,6 +6,7 @@ import { app, type HttpMethod, type HttpRequest, type HttpResponseInit, type Inv
 import type { z } from 'zod';
 import { config, type AppConfig } from '../config.js';
 import { readJson, validate } from './body.js';
+import { withinDeadline } from './deadline.js';
 import { withErrors } from './respond.js';
 
 /** A JSON body, parsed whatever its Content-Type (API.md) and refused over `limit` bytes. */
@@ -112,11 +113,13 @@ export function defineRoute<
   const invoke = withErrors(async (request: HttpRequest, context: InvocationContext) => {
     // A bad setting is 503 configuration_error on every route, before anything else runs (API.md).
     if (spec.checksSettings !== false) config();
-    // Validation order: path, query, then the body (the only part that costs reading), all before the handler.
-    const params = (spec.params == null ? undefined : validate(spec.params, request.params, 'path')) as Output<Params>;
-    const query = (spec.query == null ? undefined : validate(spec.query, Object.fromEntries(request.query), 'query')) as Output<Query>;
-    const body = (await readDeclaredBody(spec.body, request)) as BodyOutput<Body>;
-    return spec.handler({ params, query, body, request, context });
+    return withinDeadline(request, async () => {
+      // Validation order: path, query, then the body (the only part that costs reading), all before the handler.
+      const params = (spec.params == null ? undefined : validate(spec.params, request.params, 'path')) as Output<Params>;
+      const query = (spec.query == null ? undefined : validate(spec.query, Object.fromEntries(request.query), 'query')) as Output<Query>;
+      const body = (await readDeclaredBody(spec.body, request)) as BodyOutput<Body>;
+      return spec.handler({ params, query, body, request, context });
+    });
   });
   // The casts above only restate what the schemas just proved; the erased definition keeps the typed handler.
   const definition = { ...spec, invoke } as unknown as RouteDefinition;
