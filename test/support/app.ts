@@ -39,8 +39,11 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${process.pid}x${counter}x${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g, '');
 }
 
-/** `cwd`: run in this working directory (kept on stop) instead of a fresh temporary one. */
-export async function startApp(env: Record<string, string | undefined> = {}, options: { cwd?: string } = {}): Promise<RunningApp> {
+/**
+ * `cwd`: run in this working directory (kept on stop) instead of a fresh temporary one. `appRoot`: a copy of
+ * the app (its `dist/` and `host.json`) to run instead of this repository's build.
+ */
+export async function startApp(env: Record<string, string | undefined> = {}, options: { cwd?: string; appRoot?: string } = {}): Promise<RunningApp> {
   const cwd = options.cwd ?? (await mkdtemp(path.join(tmpdir(), 'app-')));
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -57,7 +60,8 @@ export async function startApp(env: Record<string, string | undefined> = {}, opt
     if (value === undefined) delete childEnv[name];
     else childEnv[name] = value;
   }
-  const child = spawn(process.execPath, [hostEntry], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = options.appRoot == null ? hostEntry : path.join(options.appRoot, 'dist/src/dev/main.js');
+  const child = spawn(process.execPath, [entry], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let errors = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
