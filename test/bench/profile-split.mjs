@@ -22,6 +22,22 @@ function category(node) {
   return url;
 }
 
+// A socket write wakes its reader (Azurite, the model, the client), which on a busy 2-core machine often runs
+// before the writer gets its core back: samples in these syscalls are mostly waiting, not the app's CPU
+// (/proc puts a chat turn's system time at ≈ 0.3 ms), so they are reported apart.
+const WRITES = new Set(['writev', 'writeLatin1String', 'writeUtf8String', 'writeBuffer']);
+
+/** Node-internal work no package frame is above (socket callbacks, timers, microtasks): which HTTP stack it serves. */
+function ownerOfInternals(leaf) {
+  for (let node = leaf; node != null; node = parentOf.get(node.id)) {
+    const url = node.callFrame.url;
+    if (url.includes('undici')) return 'undici (fetch, used by openai)';
+    if (url === 'node:_http_client' || url === 'node:_http_agent') return 'node:http client (storage SDK requests)';
+    if (url === 'node:_http_server') return 'node:http server (local host)';
+  }
+  return undefined;
+}
+
 const totals = new Map();
 let time = profile.startTime;
 let all = 0;
@@ -31,6 +47,7 @@ profile.samples.forEach((id, i) => {
   if ((time - profile.startTime) / 1000 < from) return;
   // Node internals and native frames (module compilation, fs, sockets) count for the code that called them.
   let node = byId.get(id);
+  const leaf = node;
   let name = category(node);
   while ((name === 'node internals' || name === '(native)' || name.includes('/test/bench/')) && parentOf.has(node.id)) {
     node = parentOf.get(node.id);
@@ -38,6 +55,8 @@ profile.samples.forEach((id, i) => {
     if (outer === '(root)') break;
     name = outer;
   }
+  if (name === 'node internals' || name === '(native)') name = ownerOfInternals(leaf) ?? name;
+  if (WRITES.has(leaf.callFrame.functionName) && leaf.callFrame.url === '') name = `socket write syscalls (under ${name})`;
   totals.set(name, (totals.get(name) ?? 0) + delta);
   all += delta;
 });

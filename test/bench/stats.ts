@@ -34,3 +34,13 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/** User and system CPU time (ms) of a process so far, separately (Linux /proc; undefined elsewhere). */
+export function cpuSplitOf(pid: number | undefined): { user: number; system: number } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { user: (Number(fields[11]) * 1000) / 100, system: (Number(fields[12]) * 1000) / 100 };
+  } catch {
+    return undefined;
+  }
+}
