@@ -147,7 +147,7 @@ export async function commitTurn(
     const attempt = attemptAfter(state, turn, options);
     const committed = (): CommitResult => ({ kind: 'committed', state: attempt.next, messages: attempt.rows.map((row) => parseMessage(row)) });
     let conflict: boolean;
-    const submitted = trackTries(() => table.submitTransaction(attempt.actions));
+    const submitted = trackTries((abortSignal) => table.submitTransaction(attempt.actions, { abortSignal }));
     try {
       const response = await submitted.result;
       return { ...committed(), state: { ...attempt.next, etag: response.subResponses[0]?.etag ?? state.etag } };

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { storageUnavailable } from '../errors/index.js';
 import { messageTokens } from '../model/tokens.js';
+import { tablesSdk } from '../storage/clients.js';
 import { storageCall, storageStatus, translateStorageError } from '../errors/storage.js';
 import { mayUse, ownerOfNewChat, type ChatAccess } from './access.js';
 import { generationOfRowKey, partitionKey, stateRowKey } from './keys.js';
@@ -18,7 +19,7 @@ const BATCH_LIMIT = 100;
 /** Writes lost to racing writers before giving up (each costs one state read). */
 const WRITE_ATTEMPTS = 20;
 
-const odata = (): typeof import('@azure/data-tables').odata => (require('@azure/data-tables') as typeof import('@azure/data-tables')).odata;
+const odata = (): typeof import('@azure/data-tables').odata => tablesSdk().odata;
 
 function newGeneration(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;

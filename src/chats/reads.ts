@@ -1,6 +1,7 @@
 // Reading chats: the state row, the recent history a turn needs, and pages of messages for GET. Every read is
 // bounded by the state row it starts from: rows past its `totalMessages` are not visible yet.
 import type { TableClient } from '@azure/data-tables';
+import { tablesSdk } from '../storage/clients.js';
 import { storageCall, storageStatus, translateStorageError } from '../errors/storage.js';
 import { messageRowKey, partitionKey, stateRowKey } from './keys.js';
 import { parseMessage, parseStateRow, type StateRow } from './rows.js';
@@ -13,7 +14,7 @@ const PAGE_SLACK = 1.25;
 /** Most messages one GET returns (API.md: `top`, default and maximum 1000; also Table Storage's page limit). */
 export const MAX_PAGE_MESSAGES = 1000;
 
-const odata = (): typeof import('@azure/data-tables').odata => (require('@azure/data-tables') as typeof import('@azure/data-tables')).odata;
+const odata = (): typeof import('@azure/data-tables').odata => tablesSdk().odata;
 
 /** The state row as stored, tombstones included; undefined when there is none. */
 export async function readStateRow(table: TableClient, chatId: string): Promise<StateRow | undefined> {

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { storageStatus, translateStorageError } from '../errors/storage.js';
+import { tablesSdk } from '../storage/clients.js';
 import { defineSkill, type SkillContext } from './types.js';
 
 interface TodoRow {
@@ -51,7 +52,7 @@ const todoEntity = z.object({ rowKey: z.string(), title: z.string(), done: z.boo
 /** Every todo of a chat, oldest first. */
 export async function listTodos(context: Pick<SkillContext, 'chatId' | 'services'> & { signal?: AbortSignal }): Promise<{ id: string; title: string; done: boolean }[]> {
   const table = await context.services.todoTable();
-  const { odata } = require('@azure/data-tables') as typeof import('@azure/data-tables');
+  const { odata } = tablesSdk();
   const items: { id: string; title: string; done: boolean; createdAt: string }[] = [];
   await stored(async () => {
     for await (const entity of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${context.chatId}` }, abortSignal: context.signal })) {

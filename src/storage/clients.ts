@@ -1,10 +1,17 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TableClient } from '@azure/data-tables';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { ConfigError, type StorageSettings } from '../config.js';
 import { azureCredential } from '../azure-credential.js';
 
 // Storage SDKs are required on first use, not at import time: each costs 150-250 ms to load.
+
+let tablesModule: typeof import('@azure/data-tables') | undefined;
+
+/** The Tables SDK, required on first use and kept: a `require` per call resolves the package again every time. */
+export function tablesSdk(): typeof import('@azure/data-tables') {
+  tablesModule ??= require('@azure/data-tables') as typeof import('@azure/data-tables');
+  return tablesModule;
+}
 
 function serviceUri(settings: StorageSettings, service: 'table' | 'blob'): string {
   const explicit = service === 'table' ? settings.tableServiceUri : settings.blobServiceUri;
@@ -31,16 +38,23 @@ export const STORAGE_TRIES = 3;
 const tableRetry = { maxRetries: STORAGE_TRIES - 1, retryDelayInMs: 100, maxRetryDelayInMs: 1000 };
 const blobRetry = { maxTries: STORAGE_TRIES, retryDelayInMs: 100, maxRetryDelayInMs: 1000, tryTimeoutInMs: STORAGE_TRY_TIMEOUT_MS };
 
-/** Counts the tries of the storage requests made inside `countTries` (the SDK's retries are otherwise invisible). */
-const tryCounter = new AsyncLocalStorage<{ tries: number }>();
+/**
+ * Try counters of tracked requests, keyed by the abort signal the request carries (the SDK passes a request's
+ * `abortSignal` option through to every try). Not an AsyncLocalStorage: on Node 20 and 22 its first `run`
+ * installs async and promise hooks that tax every promise of the process from then on.
+ */
+const tryCounters = new WeakMap<object, { tries: number }>();
 
 /**
- * Runs `work`, counting the HTTP tries its storage requests take. More than one try of a write means its
- * outcome is unknown: an earlier try may have been applied before its connection dropped.
+ * Runs `work`, counting the HTTP tries of the storage request it makes with the signal it is given (pass it as
+ * the request's `abortSignal`; the SDK's retries are otherwise invisible). More than one try of a write means
+ * its outcome is unknown: an earlier try may have been applied before its connection dropped.
  */
-export function trackTries<T>(work: () => Promise<T>): { result: Promise<T>; tries: () => number } {
+export function trackTries<T>(work: (abortSignal: AbortSignal) => Promise<T>): { result: Promise<T>; tries: () => number } {
   const counter = { tries: 0 };
-  return { result: tryCounter.run(counter, work), tries: () => counter.tries };
+  const signal = new AbortController().signal;
+  tryCounters.set(signal, counter);
+  return { result: work(signal), tries: () => counter.tries };
 }
 
 type PipelinePolicy = NonNullable<import('@azure/data-tables').TableServiceClientOptions['additionalPolicies']>[number]['policy'];
@@ -52,13 +66,13 @@ type PipelinePolicy = NonNullable<import('@azure/data-tables').TableServiceClien
  * gets the full time; a caller's own abort signal still wins.
  */
 export function perTryTimeoutPolicy(timeoutMs: number): PipelinePolicy {
-  const { RestError } = require('@azure/data-tables') as typeof import('@azure/data-tables');
+  const { RestError } = tablesSdk();
   return {
     name: 'perTryTimeout',
     async sendRequest(request, next) {
-      const counter = tryCounter.getStore();
-      if (counter != null) counter.tries += 1;
       const callerSignal = request.abortSignal;
+      const counter = callerSignal == null ? undefined : tryCounters.get(callerSignal);
+      if (counter != null) counter.tries += 1;
       const controller = new AbortController();
       const onCallerAbort = () => controller.abort();
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -89,7 +103,7 @@ export async function createTableClient(
   tableName: string,
   additionalPolicies: import('@azure/data-tables').TableServiceClientOptions['additionalPolicies'] = [],
 ): Promise<TableClient> {
-  const { TableClient } = require('@azure/data-tables') as typeof import('@azure/data-tables');
+  const { TableClient } = tablesSdk();
   const options = {
     retryOptions: tableRetry,
     additionalPolicies: [{ policy: perTryTimeoutPolicy(STORAGE_TRY_TIMEOUT_MS), position: 'perRetry' as const }, ...additionalPolicies],
@@ -118,7 +132,7 @@ export async function createBlobServiceClient(settings: StorageSettings): Promis
 /** True when the Table service answers within `timeoutMs` (health check). */
 export async function pingTableService(settings: StorageSettings, timeoutMs = 2000): Promise<boolean> {
   try {
-    const { TableServiceClient } = require('@azure/data-tables') as typeof import('@azure/data-tables');
+    const { TableServiceClient } = tablesSdk();
     const options = { retryOptions: { maxRetries: 0 } };
     const service =
       settings.connectionString != null
