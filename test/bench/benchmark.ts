@@ -11,12 +11,13 @@ import type { Row, RowResult } from './row.js';
 import { p6Batch, p6Pages, p7 } from './rows-data.js';
 import { p1, p1b, p2, p3Ndjson, p3Sse } from './rows-latency.js';
 import { p1bAb } from './rows-ab.js';
+import { p11 } from './rows-tools.js';
 import { p10 } from './rows-cold.js';
 import { p8, p9 } from './rows-ingest-limits.js';
 import { p4 } from './rows-load.js';
 import { p5Load, p5Size } from './rows-package.js';
 
-const allRows: Row[] = [p1, p1b, p2, p3Sse, p3Ndjson, p4, p5Load, p5Size, p6Pages, p6Batch, p7, p8, p9, p10];
+const allRows: Row[] = [p1, p1b, p2, p3Sse, p3Ndjson, p4, p5Load, p5Size, p6Pages, p6Batch, p7, p8, p9, p10, p11];
 // Only with a baseline to compare against (see rows-ab.ts).
 if (process.env.BENCH_BASELINE_ROOT != null) allRows.splice(2, 0, p1bAb);
 // BENCH_ONLY=P1,P2 runs just those rows (ids or id prefixes), for working on one figure.
