@@ -18,8 +18,16 @@ export function findSkill(name: string): Skill | undefined {
   return registry.get(name);
 }
 
+/** Built once per skill: converting its zod schema cost a chat turn with tools more than the rest of zod's work. */
+const tools = new WeakMap<Skill, ToolDefinition>();
+
 /** The tool definition the model sees for a skill: its description and the JSON Schema of its parameters. */
 export function skillTool(skill: Skill): ToolDefinition {
-  const { $schema: _schema, ...parameters } = z.toJSONSchema(skill.parameters, { target: 'draft-7', io: 'input' });
-  return { type: 'function', function: { name: skill.name, description: skill.description, parameters } };
+  let tool = tools.get(skill);
+  if (tool == null) {
+    const { $schema: _schema, ...parameters } = z.toJSONSchema(skill.parameters, { target: 'draft-7', io: 'input' });
+    tool = { type: 'function', function: { name: skill.name, description: skill.description, parameters } };
+    tools.set(skill, tool);
+  }
+  return tool;
 }
