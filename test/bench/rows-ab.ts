@@ -4,12 +4,17 @@
 // BENCH_BASELINE_ROOT names a copy of the app (its `dist/` and `host.json`, with `node_modules` reachable):
 //   mkdir -p /tmp/base && cp -r dist host.json package.json /tmp/base && ln -s $PWD/node_modules /tmp/base/
 import { startApp, type RunningApp } from '../support/app.js';
+import { echoResponder } from '../support/fake-model.js';
+import { toolDriver } from '../support/tool-driver.js';
 import { appSettings, type BenchEnv } from './env.js';
 import { ok } from './http-client.js';
 import type { Row } from './row.js';
 import { cpuSplitOf, median, ms, repeat } from './stats.js';
 
 const PROMPT = 'Say hello in five words.';
+// BENCH_AB_TOOLS=1: turns where the model calls todo_add and then answers (P11's tool turn) instead.
+const withTools = process.env.BENCH_AB_TOOLS === '1';
+const message = (n: number) => (withTools ? `Add a new todo item: Buy milk ${n}` : PROMPT);
 
 interface Side {
   app: RunningApp;
@@ -23,7 +28,7 @@ async function side(app: RunningApp, label: string, chats: number): Promise<Side
   const urls: string[] = [];
   for (let i = 0; i < chats; i++) {
     const url = `${app.baseUrl}/chats/bench-ab-${label}-${Date.now()}-${i}`;
-    await ok(url, { method: 'PUT', body: {} });
+    await ok(url, { method: 'PUT', body: withTools ? { skills: ['todo_add'] } : {} });
     urls.push(url);
   }
   return { app, urls, turns: 0, times: [], cpu: { user: 0, system: 0 } };
@@ -31,7 +36,7 @@ async function side(app: RunningApp, label: string, chats: number): Promise<Side
 
 async function turn(s: Side, record: boolean): Promise<void> {
   // A fresh chat every 5 turns, as in P1b: short history, so this is the app's cost, not the history's.
-  const response = await ok(s.urls[Math.floor(s.turns++ / 5)]!, { body: { message: PROMPT } });
+  const response = await ok(s.urls[Math.floor(s.turns / 5)]!, { body: { message: message(s.turns++) } });
   if (record) s.times.push(response.end - response.start);
 }
 
@@ -53,6 +58,7 @@ export const p1bAb: Row = {
     const warmUp = 40;
     const samples = Number(process.env.BENCH_AB_TURNS ?? 400);
     const chats = Math.ceil((warmUp + samples) / 5) + 1;
+    if (withTools) env.model.responder = toolDriver(echoResponder);
     const baseApp = await startApp(appSettings(env.model, env.azurite.connectionString), { appRoot: root });
     try {
       const current = await side(env.app, 'new', chats);
@@ -82,6 +88,7 @@ export const p1bAb: Row = {
         details: { current: b, baseline: a, cpuRatio, p50Ratio: b.p50 / a.p50, samples },
       };
     } finally {
+      env.model.reset();
       await baseApp.stop();
     }
   },
