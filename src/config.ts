@@ -98,6 +98,8 @@ const environmentSchema = z.object({
   REQUIRE_ACCESS_CONTROL: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
   RAG_SYSTEM_PROMPT: z.string().max(32_000).optional(),
   MAX_DOCUMENT_BYTES: wholeNumber(26_214_400),
+  MAX_DOCUMENT_PAGES: wholeNumber(2_000),
+  MAX_DOCUMENT_TEXT_CHARS: wholeNumber(5_000_000),
   // Blob Storage container: 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit.
   CONTENT_CONTAINER: serviceName(
     /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/,
@@ -176,6 +178,10 @@ export interface AppConfig {
   ragSystemPrompt: string | undefined;
   /** Largest document accepted by POST /api/documents and the ingest CLI. */
   maxDocumentBytes: number;
+  /** Most pages one document may have (a text file's pages are separated by form feeds). */
+  maxDocumentPages: number;
+  /** Most characters of text one document may hold once extracted. */
+  maxDocumentTextChars: number;
   /** Blob container holding the source files served by GET /api/content. */
   contentContainer: string;
   /** Whether the local host ingests data/ on first start when the local index is empty. */
@@ -271,6 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     requireAccessControl: settings.REQUIRE_ACCESS_CONTROL,
     ragSystemPrompt: settings.RAG_SYSTEM_PROMPT?.trim() === '' ? undefined : settings.RAG_SYSTEM_PROMPT,
     maxDocumentBytes: settings.MAX_DOCUMENT_BYTES,
+    maxDocumentPages: settings.MAX_DOCUMENT_PAGES,
+    maxDocumentTextChars: settings.MAX_DOCUMENT_TEXT_CHARS,
     contentContainer: settings.CONTENT_CONTAINER ?? 'content',
     ingestSampleData: settings.INGEST_SAMPLE_DATA,
     port: settings.PORT,

@@ -95,7 +95,8 @@ export async function ingestDependencies(): Promise<IngestDependencies> {
     settings.embeddingModel == null
       ? undefined
       : async (texts: string[]) => (await modelClient()).embed(texts);
-  const dependencies = { index: await searchIndex(), store: await contentStore(), embed, maxDocumentBytes: settings.maxDocumentBytes };
+  const limits = { bytes: settings.maxDocumentBytes, pages: settings.maxDocumentPages, textChars: settings.maxDocumentTextChars };
+  const dependencies = { index: await searchIndex(), store: await contentStore(), embed, limits };
   repairOnce(dependencies);
   return dependencies;
 }

@@ -127,6 +127,8 @@ const notSetInAzure: Record<string, string> = {
   MAX_IMAGES: 'app default',
   TRUST_CLIENT_PRINCIPAL: 'only behind App Service authentication, which this template does not configure',
   MAX_DOCUMENT_BYTES: 'app default',
+  MAX_DOCUMENT_PAGES: 'app default',
+  MAX_DOCUMENT_TEXT_CHARS: 'app default',
   REQUIRE_ACCESS_CONTROL: 'needs per-user access lists in the index and App Service authentication, which this template does not configure',
   RAG_SYSTEM_PROMPT: 'app default: a generic prompt for your documents',
   MODEL_REASONING: 'app default (auto: detected from the model name and the provider\'s answer)',

@@ -10,9 +10,11 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
   return error as AppError;
 }
 
+const limits = { pages: 100, textChars: 100_000 };
+
 describe('loaders', () => {
   it('reads a PDF as text per page with 1-based page numbers', async () => {
-    const pages = await loadPages('a.pdf', 'application/pdf', await makePdf(['First page words', 'Second page words', 'Third page']));
+    const pages = await loadPages('a.pdf', 'application/pdf', await makePdf(['First page words', 'Second page words', 'Third page']), limits);
     expect(pages).toEqual([
       { page: 1, text: 'First page words' },
       { page: 2, text: 'Second page words' },
@@ -22,30 +24,30 @@ describe('loaders', () => {
 
   it('rejects a truncated PDF with a 400 that says so', async () => {
     const bytes = await makePdf(['Some text', 'More text']);
-    const error = await rejection(loadPages('broken.pdf', 'application/pdf', bytes.slice(0, Math.floor(bytes.length / 3))));
+    const error = await rejection(loadPages('broken.pdf', 'application/pdf', bytes.slice(0, Math.floor(bytes.length / 3)), limits));
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/broken\.pdf.*(corrupt|truncated)/);
   });
 
   it('rejects bytes that are not a PDF at all', async () => {
-    const error = await rejection(loadPages('fake.pdf', 'application/pdf', new TextEncoder().encode('hello, not a pdf')));
+    const error = await rejection(loadPages('fake.pdf', 'application/pdf', new TextEncoder().encode('hello, not a pdf'), limits));
     expect(error.status).toBe(400);
     expect(error.message).toContain('not a PDF');
   });
 
   it('reads Markdown and plain text as one page, with form feeds as page breaks', async () => {
     const encode = (text: string) => new TextEncoder().encode(text);
-    expect(await loadPages('a.md', 'text/markdown', encode('\uFEFF# Title\r\n\r\nBody text.'))).toEqual([{ page: 1, text: '# Title\n\nBody text.' }]);
-    expect(await loadPages('a.txt', 'text/plain', encode('one\ftwo'))).toEqual([
+    expect(await loadPages('a.md', 'text/markdown', encode('\uFEFF# Title\r\n\r\nBody text.'), limits)).toEqual([{ page: 1, text: '# Title\n\nBody text.' }]);
+    expect(await loadPages('a.txt', 'text/plain', encode('one\ftwo'), limits)).toEqual([
       { page: 1, text: 'one' },
       { page: 2, text: 'two' },
     ]);
   });
 
   it('rejects invalid UTF-8, binary data and empty text', async () => {
-    expect((await rejection(loadPages('a.txt', 'text/plain', new Uint8Array([0x66, 0xff, 0xfe, 0x41])))).status).toBe(400);
-    expect((await rejection(loadPages('a.txt', 'text/plain', new Uint8Array([0x41, 0, 0x42])))).status).toBe(400);
-    expect((await rejection(loadPages('a.md', 'text/markdown', new TextEncoder().encode('  \n ')))).message).toContain('no text');
+    expect((await rejection(loadPages('a.txt', 'text/plain', new Uint8Array([0x66, 0xff, 0xfe, 0x41]), limits))).status).toBe(400);
+    expect((await rejection(loadPages('a.txt', 'text/plain', new Uint8Array([0x41, 0, 0x42]), limits))).status).toBe(400);
+    expect((await rejection(loadPages('a.md', 'text/markdown', new TextEncoder().encode('  \n '), limits))).message).toContain('no text');
   });
 
   it('reads HTML as text only: no scripts, styles, comments or tags; entities decoded', async () => {
@@ -53,7 +55,7 @@ describe('loaders', () => {
       '<p>Fish &amp; chips&nbsp;&#8364;5 &ndash; <b>bold</b></p><script>alert("x")</script><ul><li>One</li><li>Two</li></ul></body></html>';
     const text = await htmlToText(html);
     expect(text).toBe('Offices\n\nFish & chips €5 – bold\n\nOne\n\nTwo');
-    expect(await loadPages('a.html', 'text/html', new TextEncoder().encode(html))).toEqual([{ page: 1, text }]);
+    expect(await loadPages('a.html', 'text/html', new TextEncoder().encode(html), limits)).toEqual([{ page: 1, text }]);
   });
 
   it('chooses the type from the media type, else the extension, and answers 415 otherwise', () => {

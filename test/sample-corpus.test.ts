@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareChunks } from '../src/ingest/pipeline.js';
+import { prepareChunks } from '../src/ingest/prepare.js';
 import { LocalIndex } from '../src/search/local-index.js';
 import { repoRoot } from './support/app.js';
 
@@ -19,7 +19,7 @@ describe('the sample corpus in data/', () => {
     index = new LocalIndex(directory);
     files = (await readdir(dataDir)).sort();
     for (const file of files) {
-      const prepared = await prepareChunks({ name: file, bytes: await readFile(path.join(dataDir, file)) }, 25 * 1024 * 1024);
+      const prepared = await prepareChunks({ name: file, bytes: await readFile(path.join(dataDir, file)) }, { bytes: 25 * 1024 * 1024, pages: 2_000, textChars: 5_000_000 });
       pages += prepared.pages;
       await index.upsert(prepared.chunks);
     }

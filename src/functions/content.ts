@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { abortSignalOf } from '../http/abort.js';
 import { notFound } from '../errors/index.js';
 import { defineRoute, registerRoutes } from '../http/route.js';
-import { documentName } from '../ingest/pipeline.js';
+import { documentName } from '../ingest/prepare.js';
 import { contentStore } from '../services.js';
 
 export const contentParams = z.object({ path: z.string().min(1, 'must name a document') });

@@ -6,7 +6,8 @@ import { invalidRequest } from '../errors/index.js';
 import { isMultipart, readForm, type FormLimits } from '../http/multipart.js';
 import { defineRoute, handlerBody, registerRoutes } from '../http/route.js';
 import { supportedTypes } from '../ingest/loaders.js';
-import { deleteDocument, documentCategory, documentName, ingestDocument, listDocuments, type IngestInput } from '../ingest/pipeline.js';
+import { deleteDocument, ingestDocument, listDocuments } from '../ingest/pipeline.js';
+import { documentCategory, documentName, type IngestInput } from '../ingest/prepare.js';
 import { contentStore, ingestDependencies } from '../services.js';
 
 export const uploadQuery = z.object({ name: documentName.optional(), category: documentCategory });
@@ -67,7 +68,7 @@ export const uploadDocumentRoute = defineRoute({
       content: { 'application/json': z.object({ name: z.string(), chunks: z.number().int(), pages: z.number().int() }) },
     },
     400: 'invalid_request: missing or invalid name, corrupt or empty file, a malformed multipart form, or one with no file part or two',
-    413: 'payload_too_large: over MAX_DOCUMENT_BYTES, or too many pages or too much text',
+    413: 'payload_too_large: over MAX_DOCUMENT_BYTES, MAX_DOCUMENT_PAGES or MAX_DOCUMENT_TEXT_CHARS, or too complex to read within the parser\'s memory and time budget',
     415: 'unsupported_media_type: a type that cannot be ingested',
     429: 'rate_limited: the embedding model or the search service throttled us',
     502: 'model_error or search_error: embedding or indexing failed',

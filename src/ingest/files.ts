@@ -51,8 +51,8 @@ export async function ingestFiles(
   for (const [index, file] of files.entries()) {
     try {
       const info = await stat(file);
-      if (info.size > dependencies.maxDocumentBytes) {
-        throw new Error(`${info.size} bytes is over the ${dependencies.maxDocumentBytes}-byte limit (MAX_DOCUMENT_BYTES)`);
+      if (info.size > dependencies.limits.bytes) {
+        throw new Error(`${info.size} bytes is over the ${dependencies.limits.bytes}-byte limit (MAX_DOCUMENT_BYTES)`);
       }
       const result = await ingestDocument({ name: path.basename(file), bytes: await readFile(file) }, dependencies);
       summary.files += 1;

@@ -8,12 +8,16 @@ const blockElements = new Set(
   'address article aside blockquote br caption dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td th thead tr ul'.split(' '),
 );
 
-/** The text of an HTML document, whitespace collapsed, block elements on their own lines. */
-export async function htmlToText(html: string): Promise<string> {
+/**
+ * The text of an HTML document, whitespace collapsed, block elements on their own lines. `overLimit` is
+ * thrown as soon as the text passes `maxChars` (counted before whitespace is collapsed).
+ */
+export async function htmlToText(html: string, maxChars = Number.MAX_SAFE_INTEGER, overLimit: () => Error = () => new RangeError('too much text')): Promise<string> {
   // ESM-only package, loaded on first HTML document.
   const { Parser } = await import('htmlparser2');
   const parts: string[] = [];
   let skipping = 0;
+  let chars = 0;
   const parser = new Parser(
     {
       onopentagname(name) {
@@ -25,7 +29,10 @@ export async function htmlToText(html: string): Promise<string> {
         else if (skipping === 0 && blockElements.has(name) && !implied) parts.push('\n');
       },
       ontext(text) {
-        if (skipping === 0) parts.push(text);
+        if (skipping !== 0) return;
+        chars += text.length;
+        if (chars > maxChars) throw overLimit();
+        parts.push(text);
       },
     },
     { decodeEntities: true, lowerCaseTags: true },

@@ -1,10 +1,12 @@
 import path from 'node:path';
-import { invalidRequest, unsupportedMediaType } from '../errors/index.js';
+import { AppError, invalidRequest, payloadTooLarge, unsupportedMediaType } from '../errors/index.js';
 import type { PageText } from './splitter.js';
 import { htmlToText } from './html-text.js';
 
 // Loaders turn a file's bytes into text per page (1-based). Anything that cannot be read is a 400 with the
-// reason, before anything is stored; a type we cannot read at all is a 415.
+// reason, before anything is stored; a type we cannot read at all is a 415. The page and text limits are
+// applied while reading (413 at the first page or character past them), so a document far over them costs
+// no more than one at them.
 
 export type DocumentType = 'application/pdf' | 'text/markdown' | 'text/plain' | 'text/html';
 
@@ -52,9 +54,21 @@ export function documentType(name: string, declared: string | null | undefined):
   );
 }
 
+/** MAX_DOCUMENT_PAGES and MAX_DOCUMENT_TEXT_CHARS. */
+export interface ReadLimits {
+  pages: number;
+  textChars: number;
+}
+
+const tooManyPages = (name: string, pages: number | string, limit: number) =>
+  payloadTooLarge(`"${name}" has ${pages} pages; the limit is ${limit} (MAX_DOCUMENT_PAGES). Split it into smaller documents.`);
+
+const tooMuchText = (name: string, limit: number) =>
+  payloadTooLarge(`"${name}" holds more than ${limit} characters of text (MAX_DOCUMENT_TEXT_CHARS). Split it into smaller documents.`);
+
 /** Reads the document into pages of text. */
-export async function loadPages(name: string, type: DocumentType, bytes: Uint8Array): Promise<PageText[]> {
-  const pages = type === 'application/pdf' ? await pdfPages(name, bytes) : await textPages(name, type, bytes);
+export async function loadPages(name: string, type: DocumentType, bytes: Uint8Array, limits: ReadLimits): Promise<PageText[]> {
+  const pages = type === 'application/pdf' ? await pdfPages(name, bytes, limits) : await textPages(name, type, bytes, limits);
   if (!pages.some((page) => page.text.trim() !== '')) {
     const hint = type === 'application/pdf' ? ' (a scanned PDF needs OCR first, which this app does not do)' : '';
     throw invalidRequest(`"${name}" contains no text to index${hint}.`);
@@ -62,19 +76,31 @@ export async function loadPages(name: string, type: DocumentType, bytes: Uint8Ar
   return pages;
 }
 
-async function pdfPages(name: string, bytes: Uint8Array): Promise<PageText[]> {
+async function pdfPages(name: string, bytes: Uint8Array, limits: ReadLimits): Promise<PageText[]> {
   if (Buffer.from(bytes.subarray(0, 1024)).indexOf('%PDF-') < 0) {
     throw invalidRequest(`"${name}" is not a PDF file (no %PDF- header). The file may be corrupt or of another type.`);
   }
   // unpdf is ESM-only; loaded on first use (~3 ms).
-  const { extractText, getDocumentProxy } = await import('unpdf');
+  const { getDocumentProxy } = await import('unpdf');
   let document: Awaited<ReturnType<typeof getDocumentProxy>> | undefined;
   try {
     // pdf.js takes ownership of (detaches) the buffer it gets: hand it a copy.
     document = await getDocumentProxy(new Uint8Array(bytes));
-    const { text } = await extractText(document, { mergePages: false });
-    return text.map((pageText, index) => ({ page: index + 1, text: normalizePdfText(pageText) }));
+    // The page count is in the page tree: a document over the limit is refused before any page is read.
+    if (document.numPages > limits.pages) throw tooManyPages(name, document.numPages, limits.pages);
+    const pages: PageText[] = [];
+    let chars = 0;
+    // One page at a time (unpdf's extractText reads every page at once: 20,000 pages took 3.9 GiB).
+    for (let number = 1; number <= document.numPages; number++) {
+      const page = await document.getPage(number);
+      const text = await pageText(page.streamTextContent(), limits.textChars - chars, () => tooMuchText(name, limits.textChars));
+      page.cleanup();
+      chars += text.length;
+      pages.push({ page: number, text: normalizePdfText(text) });
+    }
+    return pages;
   } catch (error: unknown) {
+    if (error instanceof AppError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw invalidRequest(`Could not read "${name}" as a PDF: ${reason}. The file may be corrupt or truncated.`);
   } finally {
@@ -82,12 +108,39 @@ async function pdfPages(name: string, bytes: Uint8Array): Promise<PageText[]> {
   }
 }
 
+/**
+ * A page's text from pdf.js's text stream (what unpdf's extractText joins: each item's string, a newline
+ * after items that end a line), stopped as soon as it passes `room` characters: one page of a text bomb
+ * never has to be held whole.
+ */
+async function pageText(stream: ReadableStream<unknown>, room: number, overLimit: () => AppError): Promise<string> {
+  const reader = stream.getReader();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text;
+      for (const item of textItems(value)) text += item.str + (item.hasEOL === true ? '\n' : '');
+      if (text.length > room) throw overLimit();
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The text items of one chunk of pdf.js's text stream (marked-content entries have no `str`). */
+function textItems(chunk: unknown): { str: string; hasEOL?: boolean }[] {
+  const items = (chunk as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items)) return [];
+  return items.filter((item): item is { str: string; hasEOL?: boolean } => typeof (item as { str?: unknown } | null)?.str === 'string');
+}
+
 /** pdf.js text often carries runs of spaces and stray carriage returns. */
 function normalizePdfText(text: string): string {
   return text.replace(/\r\n?/g, '\n').replace(/[ \t]+/g, ' ').replace(/ *\n */g, '\n').trim();
 }
 
-async function textPages(name: string, type: DocumentType, bytes: Uint8Array): Promise<PageText[]> {
+async function textPages(name: string, type: DocumentType, bytes: Uint8Array, limits: ReadLimits): Promise<PageText[]> {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -96,7 +149,17 @@ async function textPages(name: string, type: DocumentType, bytes: Uint8Array): P
   }
   if (text.includes('\u0000')) throw invalidRequest(`"${name}" contains binary data, not text.`);
   text = text.replace(/\r\n?/g, '\n');
-  if (type === 'text/html') return [{ page: 1, text: await htmlToText(text) }];
-  // Form feeds separate pages in plain-text exports (pdftotext, printers): keep them as page numbers.
-  return text.split('\f').map((pageText, index) => ({ page: index + 1, text: pageText }));
+  if (type === 'text/html') return [{ page: 1, text: await htmlToText(text, limits.textChars, () => tooMuchText(name, limits.textChars)) }];
+  if (text.length > limits.textChars) throw tooMuchText(name, limits.textChars);
+  // Form feeds separate pages in plain-text exports (pdftotext, printers): keep them as page numbers, and
+  // stop at the first one past the page limit.
+  const pages: PageText[] = [];
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf('\f', start);
+    if (pages.length === limits.pages) throw tooManyPages(name, `more than ${limits.pages}`, limits.pages);
+    pages.push({ page: pages.length + 1, text: end < 0 ? text.slice(start) : text.slice(start, end) });
+    if (end < 0) return pages;
+    start = end + 1;
+  }
 }

@@ -1,32 +1,23 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { validate } from '../http/body.js';
-import { invalidRequest, notFound, payloadTooLarge } from '../errors/index.js';
-import type { Chunk, SearchIndex } from '../search/types.js';
+import { randomBytes } from 'node:crypto';
+import { notFound } from '../errors/index.js';
+import type { SearchIndex } from '../search/types.js';
 import type { ContentStore, DocumentInfo } from '../storage/content-store.js';
-import { stripBoilerplate } from './boilerplate.js';
 import { embedAll } from './embed.js';
-import { documentType, loadPages, type DocumentType } from './loaders.js';
-import { splitPages } from './splitter.js';
+import type { DocumentType } from './loaders.js';
+import { prepareChunksIsolated } from './parse-isolated.js';
+import { chunkId, type DocumentLimits, type IngestInput, type PreparedDocument } from './prepare.js';
 
 // load → split → embed → store → index, shared by POST /api/documents, the ingest CLI and the local host's
-// first-start sample ingestion. Everything that can reject a file (type, size, parsing) runs before
-// anything is written, so a bad file leaves nothing behind.
+// first-start sample ingestion. Everything that can reject a file (type, size, parsing, its limits) runs
+// before anything is written, so a bad file leaves nothing behind; the parsing runs in a worker thread
+// (ingest/parse-isolated.ts).
 
 export interface IngestDependencies {
   index: SearchIndex;
   store: ContentStore;
   /** Present only when an embedding model is configured. */
   embed?: (texts: string[]) => Promise<number[][]>;
-  maxDocumentBytes: number;
-}
-
-export interface IngestInput {
-  name: string;
-  bytes: Uint8Array;
-  /** Declared media type; the name's extension decides when it is missing or generic. */
-  contentType?: string | null;
-  category?: string;
+  limits: DocumentLimits;
 }
 
 export interface IngestResult {
@@ -34,41 +25,6 @@ export interface IngestResult {
   chunks: number;
   pages: number;
   contentType: DocumentType;
-}
-
-/**
- * Characters a file name must not hold: path separators and characters that look like them (a name such as
- * `a∕b.pdf` would read as a folder in a citation), control and invisible format characters (bidi overrides
- * such as U+202E make `evil‮fdp.exe` display as `evilexe.pdf`; zero-width characters make two names look
- * identical), line/paragraph separators, lone surrogates (encodeURIComponent throws URIError on them), and
- * `#`/`?`, which end a URL path.
- */
-const forbiddenInName = /[/\\#?\u2044\u2215\u2216\u2571\u2572\u29f5\u29f8\u29f9\ufe68\uff0f\uff3c]|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
-
-/** A document name: a file name (no folders), safe as a blob name and in a URL path. */
-export const documentName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .refine(
-    (name) => !forbiddenInName.test(name),
-    'must be a file name without / \\ # ?, slash or backslash lookalikes (such as ∕ or ／), control, bidi or invisible characters',
-  )
-  .refine((name) => name !== '.' && name !== '..', 'must be a file name');
-
-export const documentCategory = z.string().trim().min(1).max(100).optional();
-
-/**
- * Deterministic chunk key: readable prefix + hash of the exact name + the ingest version + chunk number (keys
- * allow only [A-Za-z0-9_-=]). The version keeps a re-ingest's new chunks from overwriting the old ones, so
- * the old version stays whole in the index until the new one is committed. Version '' is the key of
- * documents stored before versions existed.
- */
-export function chunkId(sourcefile: string, index: number, version = ''): string {
-  const readable = sourcefile.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  const hash = createHash('sha256').update(sourcefile).digest('hex').slice(0, 10);
-  return `file-${readable}-${hash}-${version === '' ? '' : `${version}-`}${String(index).padStart(4, '0')}`;
 }
 
 /** The chunk ids a stored document's metadata says the index holds. */
@@ -80,43 +36,6 @@ export function committedIds(document: Pick<DocumentInfo, 'name' | 'chunks' | 'v
 /** A new ingest version: sortable by time, unique across instances. */
 function newVersion(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-}
-
-/** The citation a chunk is known by: `name#page=N` for PDFs, the name otherwise. */
-export function sourcePage(name: string, type: DocumentType, page: number): string {
-  return type === 'application/pdf' ? `${name}#page=${page}` : name;
-}
-
-export interface PreparedDocument {
-  /** The validated name. */
-  name: string;
-  type: DocumentType;
-  pages: number;
-  chunks: Chunk[];
-  /** The ingest version in the chunk ids. */
-  version: string;
-}
-
-/** Reads and splits a document into chunks (no side effects). */
-export async function prepareChunks(input: IngestInput, maxDocumentBytes: number, version = ''): Promise<PreparedDocument> {
-  const name = validate(documentName, input.name, 'name');
-  if (input.bytes.byteLength > maxDocumentBytes) {
-    throw payloadTooLarge(`"${name}" is ${input.bytes.byteLength} bytes; the limit is ${maxDocumentBytes} (MAX_DOCUMENT_BYTES).`);
-  }
-  if (input.bytes.byteLength === 0) throw invalidRequest(`"${name}" is empty.`);
-  const type = documentType(name, input.contentType);
-  // Running headers and footers are not content; pages keep their numbers (ingest/boilerplate.ts).
-  const pages = stripBoilerplate(await loadPages(name, type, input.bytes));
-  const chunks = splitPages(pages).map((piece, index) => ({
-    id: chunkId(name, index, version),
-    content: piece.content,
-    sourcepage: sourcePage(name, type, piece.page),
-    sourcefile: name,
-    ...(input.category == null ? {} : { category: input.category }),
-    oids: [],
-    groups: [],
-  }));
-  return { name, type, pages: pages.length, chunks, version };
 }
 
 const pendingByName = new Map<string, Promise<unknown>>();
@@ -148,7 +67,7 @@ function oneAtATime<T>(name: string, operation: () => Promise<T>): Promise<T> {
  */
 export async function ingestDocument(input: IngestInput, dependencies: IngestDependencies): Promise<IngestResult> {
   const version = newVersion();
-  const prepared = await prepareChunks(input, dependencies.maxDocumentBytes, version);
+  const prepared = await prepareChunksIsolated(input, dependencies.limits, version);
   if (dependencies.embed != null && prepared.chunks.length > 0) {
     const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), dependencies.embed);
     prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));

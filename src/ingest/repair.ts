@@ -1,6 +1,7 @@
 import type { IngestDependencies } from './pipeline.js';
-import { prepareChunks, repairDocument } from './pipeline.js';
+import { repairDocument } from './pipeline.js';
 import { embedAll } from './embed.js';
+import { prepareChunksIsolated } from './parse-isolated.js';
 
 // Bringing the index back in line with the documents in Blob Storage, which are the record:
 // - after a crash: names whose lock blob was left behind are repaired (their index entries made to match
@@ -73,7 +74,9 @@ export async function rebuildIndex(dependencies: IngestDependencies, progress: R
         await lock.release();
         continue;
       }
-      const prepared = await prepareChunks({ name: stored.name, bytes: file.bytes, contentType: file.contentType, category: stored.category }, Number.MAX_SAFE_INTEGER, stored.version);
+      // Stored files were under MAX_DOCUMENT_BYTES when uploaded; pages and text are checked again.
+      const input = { name: stored.name, bytes: file.bytes, contentType: file.contentType, category: stored.category };
+      const prepared = await prepareChunksIsolated(input, { ...dependencies.limits, bytes: Number.MAX_SAFE_INTEGER }, stored.version);
       if (dependencies.embed != null && prepared.chunks.length > 0) {
         const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), dependencies.embed);
         prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));

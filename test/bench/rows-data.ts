@@ -89,19 +89,19 @@ interface PreparedChunks {
   pages: number;
   chunks: unknown[];
 }
-type PrepareChunks = (input: { name: string; bytes: Uint8Array; contentType?: string }, maxDocumentBytes: number) => Promise<PreparedChunks>;
+type PrepareChunks = (input: { name: string; bytes: Uint8Array; contentType?: string }, limits: { bytes: number; pages: number; textChars: number }) => Promise<PreparedChunks>;
 
 export const p6Pages: Row = {
   id: 'P6 pages',
   what: `ingestion: PDF pages/s, parse + split (no embeddings), ${PDF_PAGES}-page text PDF, median of 5`,
   target: '≥ 100 pages/s',
   async measure() {
-    const prepareChunks = exported<PrepareChunks>(builtModule('ingest/pipeline'), 'prepareChunks');
+    const prepareChunks = exported<PrepareChunks>(builtModule('ingest/prepare'), 'prepareChunks');
     const bytes = await makePdf(PDF_PAGES);
     const once = async () => {
       // pdf.js may detach the buffer it is given: hand it a copy each time.
       const started = performance.now();
-      const result = await prepareChunks({ name: 'bench.pdf', bytes: bytes.slice(), contentType: 'application/pdf' }, 1 << 30);
+      const result = await prepareChunks({ name: 'bench.pdf', bytes: bytes.slice(), contentType: 'application/pdf' }, { bytes: 1 << 30, pages: 1 << 30, textChars: 1 << 30 });
       return { ms: performance.now() - started, pages: result.pages, chunks: result.chunks.length };
     };
     const first = await once(); // warm-up: loads unpdf and the tokenizer
