@@ -205,6 +205,18 @@ describe('multipart uploads', () => {
     expect(await (await fetch(`${app.baseUrl}/content/split.md`)).text()).toContain('cafeteria');
   });
 
+  it('reads a PDF part sent without a Content-Type (text/plain by RFC 7578) as a PDF, and a text file named .pdf as text', async () => {
+    const pdf = await makePdf(['Parking permits are issued by facilities.', 'Visitors sign in at reception.']);
+    const untyped = await upload(multipartBody([{ disposition: 'form-data; name="file"; filename="untyped.pdf"', body: pdf }]));
+    expect([untyped.status, untyped.json]).toEqual([201, { name: 'untyped.pdf', chunks: 1, pages: 2 }]);
+    expect((await fetch(`${app.baseUrl}/content/untyped.pdf`)).headers.get('content-type')).toBe('application/pdf');
+    const raw = await fetch(`${app.baseUrl}/documents?name=declared-text.pdf`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: pdf });
+    expect([raw.status, await raw.json()]).toEqual([201, { name: 'declared-text.pdf', chunks: 1, pages: 2 }]);
+    const text = await upload(multipartBody([{ disposition: 'form-data; name="file"; filename="notes.pdf"', body: 'Only words, no PDF here.' }]));
+    expect([text.status, text.json]).toEqual([201, { name: 'notes.pdf', chunks: 1, pages: 1 }]);
+    expect((await fetch(`${app.baseUrl}/content/notes.pdf`)).headers.get('content-type')).toMatch(/^text\/plain/);
+  });
+
   it('reads a UTF-8 file name, raw or as filename*', async () => {
     expect((await upload(multipartBody([filePart('café menu.md')]))).json).toMatchObject({ name: 'café menu.md' });
     const encoded: RawPart = { ...filePart(''), disposition: "form-data; name=\"file\"; filename*=UTF-8''%E7%A4%BE%E5%93%A1.md" };

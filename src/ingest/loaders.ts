@@ -34,14 +34,24 @@ const genericTypes = new Set(['', 'application/octet-stream', 'binary/octet-stre
 
 export const supportedTypes = Object.keys(byMediaType);
 
-/** The document type from the declared media type, else the file extension; 415 when neither is readable. */
-export function documentType(name: string, declared: string | null | undefined): DocumentType {
+/** True when the bytes carry a PDF header where readers look for one (the first 1 KB). */
+export function looksLikePdf(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1024)).indexOf('%PDF-') >= 0;
+}
+
+/**
+ * The document type from the declared media type, else the file extension; 415 when neither is readable.
+ * `text/plain` is also what a multipart file part without a Content-Type means (RFC 7578), so a `.pdf` declared
+ * that way is read as a PDF when its bytes are one.
+ */
+export function documentType(name: string, declared: string | null | undefined, bytes?: Uint8Array): DocumentType {
   const media = (declared ?? '').split(';')[0]!.trim().toLowerCase();
   const fromMedia = byMediaType[media];
   if (fromMedia != null) {
     // A generic text/plain upload of a .md or .html file keeps the richer type of its name.
     const fromName = byExtension[path.extname(name).toLowerCase()];
-    return media === 'text/plain' && fromName != null && fromName !== 'application/pdf' ? fromName : fromMedia;
+    if (media === 'text/plain' && fromName === 'application/pdf') return bytes != null && looksLikePdf(bytes) ? fromName : fromMedia;
+    return media === 'text/plain' && fromName != null ? fromName : fromMedia;
   }
   if (genericTypes.has(media)) {
     const fromName = byExtension[path.extname(name).toLowerCase()];
@@ -77,7 +87,7 @@ export async function loadPages(name: string, type: DocumentType, bytes: Uint8Ar
 }
 
 async function pdfPages(name: string, bytes: Uint8Array, limits: ReadLimits): Promise<PageText[]> {
-  if (Buffer.from(bytes.subarray(0, 1024)).indexOf('%PDF-') < 0) {
+  if (!looksLikePdf(bytes)) {
     throw invalidRequest(`"${name}" is not a PDF file (no %PDF- header). The file may be corrupt or of another type.`);
   }
   // unpdf is ESM-only; loaded on first use (~3 ms).

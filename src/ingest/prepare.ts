@@ -81,7 +81,7 @@ export function admitDocument(input: IngestInput, maxDocumentBytes: number): { n
     throw payloadTooLarge(`"${name}" is ${input.bytes.byteLength} bytes; the limit is ${maxDocumentBytes} (MAX_DOCUMENT_BYTES).`);
   }
   if (input.bytes.byteLength === 0) throw invalidRequest(`"${name}" is empty.`);
-  return { name, type: documentType(name, input.contentType) };
+  return { name, type: documentType(name, input.contentType, input.bytes) };
 }
 
 /** Reads and splits a document into chunks (no side effects), in the calling thread. */
