@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contentProperties, fitRow, joinContent, PROPERTY_CHARS, ROW_CONTENT_CHARS, splitText } from '../src/chats/content.js';
 import { generationOfRowKey, messageRowKey, messageRowRange, sequenceOfRowKey } from '../src/chats/keys.js';
 import { countTokens, fitHistory, messageTokens } from '../src/model/tokens.js';
-import { HISTORY_PAGE_SIZE, historyPageSize } from '../src/chats/reads.js';
+import { HISTORY_PAGE_SIZE, historyPageSize, historyShape } from '../src/chats/reads.js';
 import type { ChatState } from '../src/chats/types.js';
 
 describe('countTokens', () => {
@@ -114,11 +114,11 @@ describe('message content across properties', () => {
 });
 
 describe('historyPageSize', () => {
-  const state = (fields: Partial<ChatState>): ChatState => ({
+  const state = (fields: Partial<ChatState>) => historyShape({
     chatId: 'c', generation: 'g', instructions: null, createdAt: '', lastUpdatedAt: '', totalMessages: 0, totalTokens: 0,
     messageTokens: 0, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, etag: '', sweepPending: false,
     tools: { skills: [], clientTools: [] }, ...fields,
-  });
+  } satisfies ChatState);
   it('asks for one page that fills the default budget with ~100-token messages (not two pages of 50)', () => {
     expect(historyPageSize(state({ totalMessages: 2000, messageTokens: 200_000 }), 8000)).toBe(102);
   });

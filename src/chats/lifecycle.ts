@@ -7,6 +7,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { storageUnavailable } from '../errors/index.js';
 import { messageTokens } from '../model/tokens.js';
 import { tablesSdk } from '../storage/clients.js';
+import { forgetState, rememberState } from './known-states.js';
 import { storageCall, storageStatus, translateStorageError } from '../errors/storage.js';
 import { mayUse, ownerOfNewChat, type ChatAccess } from './access.js';
 import { generationOfRowKey, partitionKey, stateRowKey } from './keys.js';
@@ -71,7 +72,10 @@ export async function createChat(
       const response = await table.submitTransaction(actions);
       const etag = response.getResponseForEntity(stateRowKey())?.etag ?? response.subResponses[0]?.etag ?? '';
       const created = parseStateRow(chatId, { ...state, etag });
-      if (created.kind === 'live') return { kind: 'created', state: created.state, reset: read?.kind === 'live' };
+      if (created.kind === 'live') {
+        rememberState(table.tableName, created.state);
+        return { kind: 'created', state: created.state, reset: read?.kind === 'live' };
+      }
     } catch (error: unknown) {
       if (!isConflict(error)) throw translateStorageError(error);
       const now = await readStateRow(table, chatId);
@@ -94,6 +98,7 @@ export async function deleteChat(table: TableClient, chatId: string, access: Cha
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const read = await readStateRow(table, chatId);
     if (read?.kind !== 'live' || !mayUse(read.state, access)) return 'not_found';
+    forgetState(table.tableName, chatId);
     const generation = newGeneration();
     try {
       await table.updateEntity(tombstoneRow(chatId, generation, new Date().toISOString()), 'Replace', { etag: read.state.etag });

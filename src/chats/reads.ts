@@ -34,12 +34,35 @@ export async function readState(table: TableClient, chatId: string): Promise<Cha
 }
 
 /** Visible messages with sequences in [first, last] (1 <= first <= last), newest first, in pages of `pageSize`. */
-function newestFirst(table: TableClient, state: ChatState, pageSize: number, first = 1, last = state.totalMessages) {
+function newestFirst(table: TableClient, state: Pick<ChatState, 'chatId' | 'generation' | 'totalMessages'>, pageSize: number, first = 1, last = state.totalMessages) {
   // Keys are inverted sequences: the newest message has the smallest key.
   const newestKey = messageRowKey(state.generation, last);
   const oldestKey = messageRowKey(state.generation, first);
   const filter = odata()`PartitionKey eq ${partitionKey(state.chatId)} and RowKey ge ${newestKey} and RowKey le ${oldestKey}`;
   return table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize });
+}
+
+/**
+ * What reading a turn's history depends on, besides its token budget. Message rows never change once a
+ * commit made them visible, so two reads with equal shapes and budgets return the same rows.
+ */
+export interface HistoryShape {
+  chatId: string;
+  generation: string;
+  totalMessages: number;
+  messageTokens: number;
+  hasInstructions: boolean;
+  instructionTokens?: number;
+}
+
+export function historyShape(state: ChatState): HistoryShape {
+  const { chatId, generation, totalMessages, messageTokens, instructionTokens } = state;
+  return { chatId, generation, totalMessages, messageTokens, hasInstructions: state.instructions != null, ...(instructionTokens == null ? {} : { instructionTokens }) };
+}
+
+export function sameHistoryShape(a: HistoryShape, b: HistoryShape): boolean {
+  return a.chatId === b.chatId && a.generation === b.generation && a.totalMessages === b.totalMessages && a.messageTokens === b.messageTokens &&
+    a.hasInstructions === b.hasInstructions && a.instructionTokens === b.instructionTokens;
 }
 
 /**
@@ -49,10 +72,10 @@ function newestFirst(table: TableClient, state: ChatState, pageSize: number, fir
  * storage request, so a turn's reads stay at one page whatever the chat's length and its page is no larger
  * than the budget needs. Falls back to HISTORY_PAGE_SIZE when there is no average to go by.
  */
-export function historyPageSize(state: ChatState, budget: number): number {
-  const system = state.instructions == null ? 0 : 1;
-  const count = state.totalMessages - system;
-  const tokens = state.messageTokens - (system === 1 ? (state.instructionTokens ?? 0) : 0);
+export function historyPageSize(shape: HistoryShape, budget: number): number {
+  const system = shape.hasInstructions ? 1 : 0;
+  const count = shape.totalMessages - system;
+  const tokens = shape.messageTokens - (system === 1 ? (shape.instructionTokens ?? 0) : 0);
   if (count <= 0 || tokens <= 0) return HISTORY_PAGE_SIZE;
   const average = tokens / count;
   const rows = Math.ceil((budget / average) * PAGE_SLACK) + 2;
@@ -64,7 +87,7 @@ export function historyPageSize(state: ChatState, budget: number): number {
  * window to decide), oldest first. Reads one page at a time and stops as soon as the budget is spent, so the
  * cost depends on the budget, never on the chat's length. System messages are left out (the state row has them).
  */
-export async function readRecent(table: TableClient, state: ChatState, budget: number, pageSize = historyPageSize(state, budget)): Promise<StoredMessage[]> {
+export async function readRecent(table: TableClient, state: HistoryShape, budget: number, pageSize = historyPageSize(state, budget)): Promise<StoredMessage[]> {
   const newest: StoredMessage[] = [];
   if (state.totalMessages === 0) return newest;
   let used = 0;

@@ -12,7 +12,8 @@ import { mayUse, type ChatAccess } from './access.js';
 import { commitTurn, type CommitOptions, type CommitResult } from './commit.js';
 import { sweepInBackground } from './lifecycle.js';
 import { claimPending, releaseClaim } from './pending.js';
-import { readRecent, readState } from './reads.js';
+import { historyShape, readRecent, readState, sameHistoryShape, type HistoryShape } from './reads.js';
+import { forgetState, knownState, rememberState } from './known-states.js';
 import type { ChatState, NewMessage, PendingTools, StoredMessage } from './types.js';
 import { chatStateView, type ChatStateView } from './view.js';
 import { MAX_MESSAGE_CHARS } from '../limits.js';
@@ -131,6 +132,29 @@ function checkOutputs(outputs: ToolOutput[], pending: PendingTools): void {
   if (missing.length > 0) throw invalidRequest(`toolOutputs: outputs for ${missing.join(', ')} are missing; post one output per pending call.`);
 }
 
+/** The prompt tokens a turn needs before any history, its output allowance, and the room left for history. */
+function historyRoom(limits: TurnLimits, systemTokens: number, chatMaxOutputTokens: number | undefined, addedTokens: number) {
+  const maxOutputTokens = chatMaxOutputTokens ?? limits.maxOutputTokens;
+  const required = REPLY_PRIMING_TOKENS + addedTokens + systemTokens;
+  const budget = Math.min(limits.historyTokens, limits.modelContextTokens - maxOutputTokens);
+  return { required, maxOutputTokens, room: Math.max(0, budget - required) };
+}
+
+/**
+ * The history read a new message would make if the chat is still as this process last wrote it, started
+ * now, beside the state read; used only when the fresh state agrees (known-states.ts).
+ */
+function readAhead(deps: TurnDependencies, chatId: string, messageTokens: number): { shape: HistoryShape; room: number; rows: Promise<StoredMessage[]> } | undefined {
+  const known = knownState(deps.table.tableName, chatId);
+  if (known == null || known.pending) return undefined;
+  const { required, maxOutputTokens, room } = historyRoom(deps.limits, known.systemTokens, known.maxOutputTokens, messageTokens);
+  if (required + maxOutputTokens > deps.limits.modelContextTokens) return undefined;
+  const rows = readRecent(deps.table, known.shape, room);
+  // Not awaited when the guess was wrong (or the state read failed): its failure is then nobody's business.
+  rows.catch(() => undefined);
+  return { shape: known.shape, room, rows };
+}
+
 /** Reads the state row and only as much recent history as the token budget takes. 400, 404, 409 and 413 happen here. */
 async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<PreparedTurn> {
   if (request.message != null && request.message.length > MAX_MESSAGE_CHARS) {
@@ -139,6 +163,9 @@ async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<Pr
   for (const [index, output] of (request.toolOutputs ?? []).entries()) {
     if (output.output.length > MAX_MESSAGE_CHARS) throw payloadTooLarge(`toolOutputs[${index}].output: must be at most ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters.`);
   }
+  // A new message's history can be read while the state row is (its tokens are known before either read).
+  const userMessage: NewMessage | undefined = request.toolOutputs == null ? { role: 'user', content: request.message ?? '', tokens: messageTokens(request.message ?? '') } : undefined;
+  const early = userMessage == null ? undefined : readAhead(deps, request.chatId, userMessage.tokens);
   // One read decides existence, ownership and the ETag the commit is conditional on.
   let state = await readState(deps.table, request.chatId);
   if (state == null || !mayUse(state, deps.access)) throw notFound(`Chat "${request.chatId}" does not exist; create it with PUT /api/chats/${request.chatId}.`);
@@ -151,8 +178,7 @@ async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<Pr
   const pending = state.pending;
   if (request.toolOutputs == null) {
     if (pending != null) throw toolOutputsRequired(pending);
-    const message = request.message ?? '';
-    added = [{ role: 'user', content: message, tokens: messageTokens(message) }];
+    added = [userMessage!];
   } else {
     if (pending == null) throw conflict('This chat is not waiting for tool outputs: they were already posted, or no client tool was called.');
     checkOutputs(request.toolOutputs, pending);
@@ -167,21 +193,21 @@ async function prepare(deps: TurnDependencies, request: TurnRequest): Promise<Pr
     state = claimed.state;
   }
   try {
-    const maxOutputTokens = state.tools.maxOutputTokens ?? deps.limits.maxOutputTokens;
-    const { historyTokens, modelContextTokens } = deps.limits;
     const system = state.instructions == null ? [] : [{ role: 'system' as const, content: state.instructions, tokens: state.instructionTokens ?? messageTokens(state.instructions) }];
-    const required = REPLY_PRIMING_TOKENS + added.reduce((sum, message) => sum + message.tokens, 0) + (system[0]?.tokens ?? 0);
-    if (required + maxOutputTokens > modelContextTokens) {
+    const { required, maxOutputTokens, room } = historyRoom(deps.limits, system[0]?.tokens ?? 0, state.tools.maxOutputTokens, added.reduce((sum, message) => sum + message.tokens, 0));
+    if (required + maxOutputTokens > deps.limits.modelContextTokens) {
+      const { modelContextTokens } = deps.limits;
       throw payloadTooLarge(
         `${request.toolOutputs == null ? 'message' : 'toolOutputs'}: with the instructions it needs ${required} prompt tokens; the model's context (MODEL_CONTEXT_TOKENS=${modelContextTokens}) ` +
           `leaves ${modelContextTokens - maxOutputTokens} after MAX_OUTPUT_TOKENS=${maxOutputTokens}.`,
       );
     }
-    const budget = Math.min(historyTokens, modelContextTokens - maxOutputTokens);
-    const history = (await readRecent(deps.table, state, Math.max(0, budget - required))).filter((message) => message.role !== 'system');
+    const shape = historyShape(state);
+    const rows = early != null && early.room === room && sameHistoryShape(early.shape, shape) ? early.rows : readRecent(deps.table, shape, room);
+    const history = (await rows).filter((message) => message.role !== 'system');
     // A resumed turn's own tool calls stay in the window whatever the budget: outputs without them mean nothing.
     const callIndex = pending == null || request.toolOutputs == null ? history.length : history.findLastIndex((message) => message.toolCalls.some((call) => call.id === pending.calls[0]?.id));
-    const window = historyWindow(history, Math.max(0, budget - required), callIndex < 0 ? history.length : callIndex);
+    const window = historyWindow(history, room, callIndex < 0 ? history.length : callIndex);
     const prompt = [...system, ...window, ...added].flatMap((message) => {
       if (message.role === 'system') return [{ role: 'system' as const, content: message.content }];
       const converted = promptMessage({ role: message.role, content: message.content, toolCalls: 'toolCalls' in message ? (message.toolCalls ?? []) : [], toolCallId: message.toolCallId });
@@ -264,6 +290,8 @@ async function* runTurn(deps: TurnDependencies, request: TurnRequest, stream: bo
     }
     const result = await commit(deps, prepared, produced, end);
     settled = result.kind === 'committed';
+    if (result.kind === 'committed') rememberState(deps.table.tableName, result.state);
+    else forgetState(deps.table.tableName, request.chatId);
     if (result.kind === 'failed') deps.warn(`The turn on chat ${request.chatId} was answered but could not be stored:`, result.error);
     const stored = result.kind === 'committed';
     const view = result.kind === 'committed' ? chatStateView(request.chatId, result.state, result.messages) : chatStateView(request.chatId, result.state, []);
