@@ -94,7 +94,7 @@ export async function ingestDependencies(): Promise<IngestDependencies> {
   const embed =
     settings.embeddingModel == null
       ? undefined
-      : async (texts: string[]) => (await modelClient()).embed(texts);
+      : async (texts: string[], signal?: AbortSignal) => (await modelClient()).embed(texts, signal);
   const limits = { bytes: settings.maxDocumentBytes, pages: settings.maxDocumentPages, textChars: settings.maxDocumentTextChars };
   const dependencies = { index: await searchIndex(), store: await contentStore(), embed, limits };
   repairOnce(dependencies);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSse, startApp, uniqueName, type RunningApp } from './support/app.js';
 import { echoResponder, startFakeModel, type FakeModel } from './support/fake-model.js';
 import { toolDriver } from './support/tool-driver.js';
+import { eventually } from './support/wait.js';
 
 // One deadline per request before its response starts (REQUEST_DEADLINE_MS, under Azure's 230 s): each model
 // call has its own MODEL_TIMEOUT_MS, but a turn of many tool rounds adds them up past what Azure allows, and
@@ -17,6 +18,8 @@ beforeAll(async () => {
   app = await startApp({
     OPENAI_BASE_URL: model.url,
     CHAT_MODEL_DEPLOYMENT_NAME: 'test-model',
+    EMBEDDING_MODEL_DEPLOYMENT_NAME: 'test-embedding',
+    CONTENT_CONTAINER: uniqueName('deadline').toLowerCase().slice(0, 60),
     CHAT_TABLE_NAME: uniqueName('deadline'),
     MODEL_TIMEOUT_MS: '30000',
     REQUEST_DEADLINE_MS: String(DEADLINE_MS),
@@ -54,6 +57,22 @@ describe('the request deadline', () => {
       model.latencyMs = 0;
     }
     expect(await (await fetch(`${app.baseUrl}/chats/${id}`)).json()).toEqual(before);
+  });
+
+  it('refuses a document whose embedding runs past it: the embedding call is cancelled and nothing is stored', async () => {
+    const abandonedBefore = model.abandoned;
+    model.latencyMs = 5000;
+    try {
+      const response = await fetch(`${app.baseUrl}/documents?name=late.md`, { method: 'POST', headers: { 'content-type': 'text/markdown' }, body: '# Late\n\nThe embedding of this file takes too long.' });
+      const body = (await response.json()) as { error: { code: string } };
+      expect([response.status, body.error.code]).toEqual([504, 'model_timeout']);
+      // The app hung up on the embedding request: the only way on to storing the document is closed.
+      await eventually('the embedding call to be cancelled', async () => (model.abandoned > abandonedBefore ? true : undefined));
+    } finally {
+      model.latencyMs = 0;
+    }
+    const listed = (await (await fetch(`${app.baseUrl}/documents`)).json()) as { name: string }[];
+    expect(listed.map(({ name }) => name)).not.toContain('late.md');
   });
 
   it('never cuts a stream that started before it', async () => {

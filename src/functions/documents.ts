@@ -6,6 +6,7 @@ import { invalidRequest } from '../errors/index.js';
 import { isMultipart, readForm, type FormLimits } from '../http/multipart.js';
 import { defineRoute, handlerBody, registerRoutes } from '../http/route.js';
 import { supportedTypes } from '../ingest/loaders.js';
+import { abortSignalOf } from '../http/abort.js';
 import { deleteDocument, ingestDocument, listDocuments } from '../ingest/pipeline.js';
 import { documentCategory, documentName, type IngestInput } from '../ingest/prepare.js';
 import { contentStore, ingestDependencies } from '../services.js';
@@ -76,7 +77,7 @@ export const uploadDocumentRoute = defineRoute({
   },
   handler: async ({ query, request }) => {
     const upload = await readUpload(request, query);
-    const result = await ingestDocument(upload, await ingestDependencies());
+    const result = await ingestDocument(upload, await ingestDependencies(), abortSignalOf(request));
     return { status: 201, jsonBody: { name: result.name, chunks: result.chunks, pages: result.pages } };
   },
 });

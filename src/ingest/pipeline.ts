@@ -16,7 +16,7 @@ export interface IngestDependencies {
   index: SearchIndex;
   store: ContentStore;
   /** Present only when an embedding model is configured. */
-  embed?: (texts: string[]) => Promise<number[][]>;
+  embed?: (texts: string[], signal?: AbortSignal) => Promise<number[][]>;
   limits: DocumentLimits;
 }
 
@@ -65,13 +65,17 @@ function oneAtATime<T>(name: string, operation: () => Promise<T>): Promise<T> {
  * leaves the new version with extra chunks. Either way the lock blob is left behind, and `repairDocument`
  * (on the next start, or the next operation on the name) removes the chunks the blob does not name.
  */
-export async function ingestDocument(input: IngestInput, dependencies: IngestDependencies): Promise<IngestResult> {
+export async function ingestDocument(input: IngestInput, dependencies: IngestDependencies, signal?: AbortSignal): Promise<IngestResult> {
   const version = newVersion();
   const prepared = await prepareChunksIsolated(input, dependencies.limits, version);
-  if (dependencies.embed != null && prepared.chunks.length > 0) {
-    const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), dependencies.embed);
+  const { embed } = dependencies;
+  if (embed != null && prepared.chunks.length > 0) {
+    const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), (batch) => embed(batch, signal));
     prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));
   }
+  // A request that ended (its deadline passed, or the client left) has had its answer: storing the document
+  // after it would contradict that answer. Nothing is written before this point.
+  if (signal?.aborted === true) throw signal.reason;
   return underLock(prepared.name, dependencies, () => storeAndIndex(input, prepared, dependencies));
 }
 

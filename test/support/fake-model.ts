@@ -122,6 +122,8 @@ export class FakeModel {
   private readonly queue: { path: string; behavior: Behavior }[] = [];
   private readonly hanging = new Set<ServerResponse>();
   private readonly streaming = new Set<ServerResponse>();
+  /** Requests whose client (the app) closed the connection before the answer was complete. */
+  abandoned = 0;
   responder: Responder = echoResponder;
   latencyMs: number;
   chunkDelayMs: number;
@@ -195,6 +197,9 @@ export class FakeModel {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once('close', () => {
+      if (!res.writableFinished) this.abandoned++;
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
