@@ -16,7 +16,8 @@ export interface CountingProxy {
   stop(): Promise<void>;
 }
 
-export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
+/** `delayMs`: each answer is held this long before it is sent on, as a storage service across a network would take. */
+export async function startCountingProxy(targetPort: number, delayMs = 0): Promise<CountingProxy> {
   const agent = new Agent({ keepAlive: true });
   const log: string[] = [];
   const server: Server = createServer({ noDelay: true }, (req, res) => {
@@ -26,8 +27,12 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
     const upstream = httpRequest(
       { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        const forward = () => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        };
+        if (delayMs > 0) setTimeout(forward, delayMs);
+        else forward();
       },
     );
     upstream.on('error', () => res.destroy());

@@ -10,6 +10,7 @@ import { appSettings, type BenchEnv } from './env.js';
 import { ok } from './http-client.js';
 import type { Row } from './row.js';
 import { cpuSplitOf, median, ms, repeat } from './stats.js';
+import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
 
 const PROMPT = 'Say hello in five words.';
 // BENCH_AB_TOOLS=1: turns where the model calls todo_add and then answers (P11's tool turn) instead.
@@ -59,9 +60,19 @@ export const p1bAb: Row = {
     const samples = Number(process.env.BENCH_AB_TURNS ?? 400);
     const chats = Math.ceil((warmUp + samples) / 5) + 1;
     if (withTools) env.model.responder = toolDriver(echoResponder);
-    const baseApp = await startApp(appSettings(env.model, env.azurite.connectionString), { appRoot: root });
+    // BENCH_AB_STORAGE_DELAY_MS: both apps reach storage through a proxy that holds each answer this long, as a
+    // storage account across a network would (Azurite on loopback answers in about a millisecond).
+    const delayMs = Number(process.env.BENCH_AB_STORAGE_DELAY_MS ?? 0);
+    let proxy: CountingProxy | undefined;
+    let storage = env.azurite.connectionString;
+    if (delayMs > 0) {
+      proxy = await startCountingProxy(env.azurite.tablePort, delayMs);
+      storage = storage.replace(`:${env.azurite.tablePort}/`, `:${proxy.port}/`);
+    }
+    const currentApp = delayMs > 0 ? await startApp(appSettings(env.model, storage)) : env.app;
+    const baseApp = await startApp(appSettings(env.model, storage), { appRoot: root });
     try {
-      const current = await side(env.app, 'new', chats);
+      const current = await side(currentApp, 'new', chats);
       const base = await side(baseApp, 'base', chats);
       await repeat(warmUp, async () => {
         await turn(current, false);
@@ -83,13 +94,16 @@ export const p1bAb: Row = {
       return {
         figure:
           `CPU/turn ${ms(b.user + b.system)} (user ${ms(b.user)}, sys ${ms(b.system)}) vs baseline ${ms(a.user + a.system)} ` +
-          `(user ${ms(a.user)}, sys ${ms(a.system)}) = ${cpuRatio.toFixed(2)}×; p50 ${ms(b.p50)} vs ${ms(a.p50)} = ${(b.p50 / a.p50).toFixed(2)}×; n=${samples} each`,
+          `(user ${ms(a.user)}, sys ${ms(a.system)}) = ${cpuRatio.toFixed(2)}×; p50 ${ms(b.p50)} vs ${ms(a.p50)} = ${(b.p50 / a.p50).toFixed(2)}×; n=${samples} each` +
+          (delayMs > 0 ? `; storage answers delayed ${delayMs} ms` : ''),
         met: null,
-        details: { current: b, baseline: a, cpuRatio, p50Ratio: b.p50 / a.p50, samples },
+        details: { current: b, baseline: a, cpuRatio, p50Ratio: b.p50 / a.p50, samples, storageDelayMs: delayMs },
       };
     } finally {
       env.model.reset();
       await baseApp.stop();
+      if (currentApp !== env.app) await currentApp.stop();
+      await proxy?.stop();
     }
   },
 };
