@@ -93,6 +93,7 @@ async function pdfPages(name: string, bytes: Uint8Array, limits: ReadLimits): Pr
   // unpdf is ESM-only; loaded on first use (~3 ms).
   const { getDocumentProxy } = await import('unpdf');
   let document: Awaited<ReturnType<typeof getDocumentProxy>> | undefined;
+  let complete = false;
   try {
     // pdf.js takes ownership of (detaches) the buffer it gets: hand it a copy.
     document = await getDocumentProxy(new Uint8Array(bytes));
@@ -108,13 +109,17 @@ async function pdfPages(name: string, bytes: Uint8Array, limits: ReadLimits): Pr
       chars += text.length;
       pages.push({ page: number, text: normalizePdfText(text) });
     }
+    complete = true;
     return pages;
   } catch (error: unknown) {
     if (error instanceof AppError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw invalidRequest(`Could not read "${name}" as a PDF: ${reason}. The file may be corrupt or truncated.`);
   } finally {
-    await document?.destroy().catch(() => undefined);
+    // After a refusal pdf.js may still be parsing a page, and destroy() would wait for it: the caller (the
+    // parsing worker) is thrown away instead.
+    const closed = document?.destroy().catch(() => undefined);
+    if (complete) await closed;
   }
 }
 
@@ -134,7 +139,9 @@ async function pageText(stream: ReadableStream<unknown>, room: number, overLimit
       if (text.length > room) throw overLimit();
     }
   } finally {
-    await reader.cancel().catch(() => undefined);
+    // Not awaited: pdf.js settles a cancel only when the page's parse reaches its end, which is the very
+    // work (minutes, for a text bomb) a cancel is meant to spare.
+    void reader.cancel().catch(() => undefined);
   }
 }
 

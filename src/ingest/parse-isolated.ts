@@ -101,11 +101,12 @@ function parseInWorker(name: string, job: ParseJob): Promise<PreparedDocument> {
       // parse starts (and measures its memory budget) after the worker's memory has been released.
       void worker.terminate().catch(() => undefined).then(outcome);
     };
+    // Only a worker that finished its document is kept: one that refused it may still be parsing it.
     const onMessage = (reply: ParseReply) =>
       finish(() => {
         if (reply.ok) resolve(reply.document);
         else reject(reply.status != null && reply.code != null ? new AppError(reply.status, reply.code, reply.message) : new Error(`Reading "${name}" failed: ${reply.message}`));
-      }, true);
+      }, reply.ok);
     const onError = (error: Error & { code?: string }) =>
       finish(() => reject(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooComplex(`reading it needed more than ${PARSE_HEAP_MB} MB of memory`) : error));
     const onExit = (code: number) => finish(() => reject(new Error(`The document reader stopped (exit code ${code}) before answering for "${name}".`)));
