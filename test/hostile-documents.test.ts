@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, uniqueName, type RunningApp } from './support/app.js';
-import { inflationBombPdf, makePdf, makeWrappedPdf, oneLinePagesPdf } from './support/pdf.js';
+import { inflationBombPdf, makePdf, makeWrappedPdf, oneLinePagesPdf, textBombPdf } from './support/pdf.js';
 import { unclosedTags } from './support/worst-case.js';
 
 // Worst-case documents, generated at test time, through POST /api/documents on the built local host (issue
@@ -123,4 +123,14 @@ describe('MAX_DOCUMENT_PAGES and MAX_DOCUMENT_TEXT_CHARS', () => {
     expect(body.error.message).toMatch(message);
     expect((await fetch(`${app.baseUrl}/content/${name}`)).status).toBe(404);
   });
+
+  it('stops reading a page whose compressed text would take minutes to extract at the first character past the limit', async () => {
+    // 64 MB of text operators on one page (a 64 KB file): some 30 million characters, about 2 minutes to extract.
+    const pdf = await textBombPdf(64 * 1024 * 1024);
+    const result = await timed(() => upload(app, 'text-bomb.pdf', pdf, 'application/pdf'));
+    console.log(`hostile: text bomb (${(pdf.byteLength / 1e3).toFixed(0)} KB → 64 MB of operators) → ${result.status} in ${result.ms.toFixed(0)} ms`);
+    expect(result.status).toBe(413);
+    expect(result.body.error.message).toMatch(/more than 2000 characters of text \(MAX_DOCUMENT_TEXT_CHARS\)/);
+    expect(result.ms).toBeLessThan(10_000);
+  }, 60_000);
 });

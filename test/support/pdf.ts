@@ -74,7 +74,9 @@ export async function deflatedRun(bytes: number, fill: string | number = 0): Pro
   const deflate = createDeflate({ level: 9, memLevel: 9 });
   const out: Buffer[] = [];
   deflate.on('data', (chunk: Buffer) => out.push(chunk));
-  const block = Buffer.alloc(Math.min(bytes, 16 * 1024 * 1024), fill);
+  // Whole repetitions of `fill` per block, so no operator is cut at a block's edge.
+  const unit = typeof fill === 'string' ? Buffer.byteLength(fill) : 1;
+  const block = Buffer.alloc(Math.max(unit, Math.floor(Math.min(bytes, 16 * 1024 * 1024) / unit) * unit), fill);
   for (let written = 0; written < bytes; written += block.length) {
     if (!deflate.write(block)) await once(deflate, 'drain');
   }
@@ -95,7 +97,7 @@ export async function inflationBombPdf(inflatedBytes: number, references: number
 
 /** One page whose FlateDecode content inflates to `inflatedBytes` of text-showing operators: a text bomb. */
 export async function textBombPdf(inflatedBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const shown: PdfObject = { dictionary: '/Filter /FlateDecode', stream: await deflatedRun(inflatedBytes, '(Words that never end.) Tj T* ') };
+  const shown: PdfObject = { dictionary: '/Filter /FlateDecode', stream: await deflatedRun(inflatedBytes, '1 0 0 1 20 250 Tm (Words that never end.) Tj ') };
   const begin: PdfObject = { dictionary: '', stream: Buffer.from('BT /F1 12 Tf 14 TL 20 250 Td ') };
   const end: PdfObject = { dictionary: '', stream: Buffer.from(' ET') };
   return pagesPdf(['[5 0 R 4 0 R 6 0 R]'], [shown, begin, end]);
