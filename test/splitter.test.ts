@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { embeddingBatches } from '../src/ingest/embed.js';
+import { embedAll, embeddingBatches } from '../src/ingest/embed.js';
+import { prepareChunks } from '../src/ingest/prepare.js';
 import { defaultSplitOptions, joinPages, splitPages, type PageText, type SplitOptions } from '../src/ingest/splitter.js';
 import { countTokens } from '../src/model/tokens.js';
 import { oneWordRun, punctuationRun } from './support/worst-case.js';
@@ -143,5 +144,15 @@ describe('embeddingBatches', () => {
     expect(batches.flat()).toEqual(texts);
     const byTokens = embeddingBatches(['a '.repeat(300), 'b '.repeat(300), 'c'], { maxInputs: 64, maxTokens: 400 });
     expect(byTokens.map((batch) => batch.length)).toEqual([1, 2]);
+  });
+
+  it('batches by the token counts the parse worker sent, so the request thread does not count them again', async () => {
+    // Counting a 4 MB document's chunks on the request thread took ~0.6 s (bench P8); the worker's counts are used.
+    const prepared = await prepareChunks({ name: 'notes.txt', bytes: new TextEncoder().encode('word '.repeat(3_000)) }, { bytes: 1 << 20, pages: 10, textChars: 1 << 20 });
+    expect(prepared.tokens).toEqual(prepared.chunks.map((chunk) => countTokens(chunk.content)));
+    const sizes: number[] = [];
+    // Claimed counts that differ from the real ones: batching follows them, and ['a', 'b', 'c'] are ~1 token each.
+    await embedAll(['a', 'b', 'c'], async (batch) => (sizes.push(batch.length), batch.map(() => [0])), { maxInputs: 64, maxTokens: 400 }, [300, 300, 1]);
+    expect(sizes).toEqual([1, 2]);
   });
 });

@@ -70,7 +70,7 @@ export async function ingestDocument(input: IngestInput, dependencies: IngestDep
   const prepared = await prepareChunksIsolated(input, dependencies.limits, version);
   const { embed } = dependencies;
   if (embed != null && prepared.chunks.length > 0) {
-    const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), (batch) => embed(batch, signal));
+    const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), (batch) => embed(batch, signal), undefined, prepared.tokens);
     prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));
   }
   // A request that ended (its deadline passed, or the client left) has had its answer: storing the document

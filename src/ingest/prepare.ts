@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { validate } from '../http/body.js';
 import { invalidRequest, payloadTooLarge } from '../errors/index.js';
+import { countTokens } from '../model/tokens.js';
 import type { Chunk } from '../search/types.js';
 import { stripBoilerplate } from './boilerplate.js';
 import { documentType, loadPages, type DocumentType, type ReadLimits } from './loaders.js';
@@ -72,6 +73,8 @@ export interface PreparedDocument {
   chunks: Chunk[];
   /** The ingest version in the chunk ids. */
   version: string;
+  /** Each chunk's token count, counted where it was split (the worker), for the embedding batches. */
+  tokens: number[];
 }
 
 /** The checks that need no parsing (name, size, type): the validated name and type, or the 4xx. */
@@ -98,5 +101,5 @@ export async function prepareChunks(input: IngestInput, limits: DocumentLimits, 
     oids: [],
     groups: [],
   }));
-  return { name, type, pages: pages.length, chunks, version };
+  return { name, type, pages: pages.length, chunks, version, tokens: chunks.map((chunk) => countTokens(chunk.content)) };
 }

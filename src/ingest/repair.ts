@@ -78,7 +78,7 @@ export async function rebuildIndex(dependencies: IngestDependencies, progress: R
       const input = { name: stored.name, bytes: file.bytes, contentType: file.contentType, category: stored.category };
       const prepared = await prepareChunksIsolated(input, { ...dependencies.limits, bytes: Number.MAX_SAFE_INTEGER }, stored.version);
       if (dependencies.embed != null && prepared.chunks.length > 0) {
-        const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), dependencies.embed);
+        const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), dependencies.embed, undefined, prepared.tokens);
         prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));
       }
       await dependencies.index.upsert(prepared.chunks);
