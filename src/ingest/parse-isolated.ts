@@ -30,6 +30,15 @@ export const PARSE_HEAP_MB = 512;
 export const PARSE_MEMORY_MB = 512;
 /** Longest one parse may run: far above a 2,000-page PDF, far below Azure's 230 s HTTP limit. */
 export const PARSE_TIME_MS = 60_000;
+/** A parse's budgets; tests pass small ones to reach each refusal. */
+export interface ParseBudgets {
+  heapMb: number;
+  memoryMb: number;
+  timeMs: number;
+}
+
+const defaultBudgets: ParseBudgets = { heapMb: PARSE_HEAP_MB, memoryMb: PARSE_MEMORY_MB, timeMs: PARSE_TIME_MS };
+
 /** How often resident memory is sampled during a parse. */
 const WATCH_MS = 10;
 /** An idle worker is stopped after this long, returning its memory. */
@@ -46,22 +55,22 @@ let idle: { worker: Worker; timer: NodeJS.Timeout } | undefined;
  * waits for the first: each may use the whole budget). Name, size and type are checked here first, so a
  * file refused for those reaches no worker.
  */
-export function prepareChunksIsolated(input: IngestInput, limits: DocumentLimits, version = ''): Promise<PreparedDocument> {
+export function prepareChunksIsolated(input: IngestInput, limits: DocumentLimits, version = '', budgets = defaultBudgets): Promise<PreparedDocument> {
   const { name } = admitDocument(input, limits.bytes);
-  const run = queue.then(() => parseInWorker(name, { input, limits, version }));
+  const run = queue.then(() => parseInWorker(name, { input, limits, version }, budgets));
   queue = run.catch(() => undefined);
   return run;
 }
 
-/** The idle worker, or a new one. Unreferenced: it never keeps the process alive by itself. */
-function takeWorker(): Worker {
-  if (idle != null) {
+/** The idle worker (it has the default heap), or a new one. Unreferenced: it never keeps the process alive by itself. */
+function takeWorker(heapMb: number): Worker {
+  if (idle != null && heapMb === PARSE_HEAP_MB) {
     clearTimeout(idle.timer);
     const { worker } = idle;
     idle = undefined;
     return worker;
   }
-  const worker = new Worker(workerScript, { resourceLimits: { maxOldGenerationSizeMb: PARSE_HEAP_MB } });
+  const worker = new Worker(workerScript, { resourceLimits: { maxOldGenerationSizeMb: heapMb } });
   worker.unref();
   // Between parses nobody else listens: an idle worker that fails is only forgotten, never a crash.
   worker.on('error', () => undefined).on('exit', () => {
@@ -79,10 +88,10 @@ function keepIdle(worker: Worker): void {
   idle = { worker, timer };
 }
 
-function parseInWorker(name: string, job: ParseJob): Promise<PreparedDocument> {
+function parseInWorker(name: string, job: ParseJob, budgets: ParseBudgets): Promise<PreparedDocument> {
   return new Promise<PreparedDocument>((resolve, reject) => {
-    const worker = takeWorker();
-    const ceiling = process.memoryUsage.rss() + PARSE_MEMORY_MB * 1024 * 1024;
+    const worker = takeWorker(budgets.heapMb);
+    const ceiling = process.memoryUsage.rss() + budgets.memoryMb * 1024 * 1024;
     const tooComplex = (why: string) =>
       payloadTooLarge(`"${name}" is too complex to read: ${why}. Split it into smaller documents, or save it without compressed or embedded content.`);
     let finished = false;
@@ -92,7 +101,7 @@ function parseInWorker(name: string, job: ParseJob): Promise<PreparedDocument> {
       clearInterval(watch);
       clearTimeout(timer);
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      if (reusable) {
+      if (reusable && budgets.heapMb === PARSE_HEAP_MB) {
         keepIdle(worker);
         outcome();
         return;
@@ -108,14 +117,14 @@ function parseInWorker(name: string, job: ParseJob): Promise<PreparedDocument> {
         else reject(reply.status != null && reply.code != null ? new AppError(reply.status, reply.code, reply.message) : new Error(`Reading "${name}" failed: ${reply.message}`));
       }, reply.ok);
     const onError = (error: Error & { code?: string }) =>
-      finish(() => reject(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooComplex(`reading it needed more than ${PARSE_HEAP_MB} MB of memory`) : error));
+      finish(() => reject(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooComplex(`reading it needed more than ${budgets.heapMb} MB of memory`) : error));
     const onExit = (code: number) => finish(() => reject(new Error(`The document reader stopped (exit code ${code}) before answering for "${name}".`)));
     const watch = setInterval(() => {
       if (process.memoryUsage.rss() > ceiling) {
-        finish(() => reject(tooComplex(`reading it needed more than ${PARSE_MEMORY_MB} MB of memory`)));
+        finish(() => reject(tooComplex(`reading it needed more than ${budgets.memoryMb} MB of memory`)));
       }
     }, WATCH_MS);
-    const timer = setTimeout(() => finish(() => reject(tooComplex(`reading it took longer than ${PARSE_TIME_MS / 1000} s`))), PARSE_TIME_MS);
+    const timer = setTimeout(() => finish(() => reject(tooComplex(`reading it took longer than ${budgets.timeMs / 1000} s`))), budgets.timeMs);
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.postMessage(job);
   });
