@@ -132,9 +132,10 @@ async function main(): Promise<void> {
 /** On first start with an empty local index, ingests the sample corpus so chat with your data works at once. */
 async function ingestSampleData(folder: string): Promise<void> {
   try {
-    const { ingestDependencies } = await import('../services.js');
+    const { ingestDependencies, searchIndex } = await import('../services.js');
+    // Only the index is needed to know: the Blob SDK and the repair come a second later (REPAIR_DELAY_MS).
+    if ((await (await searchIndex()).count()) > 0) return;
     const dependencies = await ingestDependencies();
-    if ((await dependencies.index.count()) > 0) return;
     const { collectFiles, ingestFiles } = await import('../ingest/files.js');
     const files = await collectFiles([folder]).catch(() => []);
     if (files.length === 0) return;
