@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { embedAll, embeddingBatches } from '../src/ingest/embed.js';
+import { embedChunks, embeddingBatches } from '../src/ingest/embed.js';
 import { prepareChunks } from '../src/ingest/prepare.js';
 import { defaultSplitOptions, joinPages, splitPages, type PageText, type SplitOptions } from '../src/ingest/splitter.js';
 import { countTokens } from '../src/model/tokens.js';
@@ -150,9 +150,11 @@ describe('embeddingBatches', () => {
     // Counting a 4 MB document's chunks on the request thread took ~0.6 s (bench P8); the worker's counts are used.
     const prepared = await prepareChunks({ name: 'notes.txt', bytes: new TextEncoder().encode('word '.repeat(3_000)) }, { bytes: 1 << 20, pages: 10, textChars: 1 << 20 });
     expect(prepared.tokens).toEqual(prepared.chunks.map((chunk) => countTokens(chunk.content)));
-    const sizes: number[] = [];
-    // Claimed counts that differ from the real ones: batching follows them, and ['a', 'b', 'c'] are ~1 token each.
-    await embedAll(['a', 'b', 'c'], async (batch) => (sizes.push(batch.length), batch.map(() => [0])), { maxInputs: 64, maxTokens: 400 }, [300, 300, 1]);
-    expect(sizes).toEqual([1, 2]);
+    const batches: string[][] = [];
+    // Claimed counts that differ from the real ones: batching follows them, and 'a', 'b', 'c' are 1 token each.
+    const chunks = ['a', 'b', 'c'].map((content) => ({ ...prepared.chunks[0]!, content }));
+    await embedChunks({ chunks, tokens: [300, 300, 1] }, async (batch) => (batches.push(batch), batch.map((text) => [text.charCodeAt(0)])), { maxInputs: 64, maxTokens: 400 });
+    expect(batches).toEqual([['a'], ['b', 'c']]);
+    expect(chunks.map((chunk) => chunk.embedding)).toEqual([[97], [98], [99]]);
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { notFound } from '../errors/index.js';
 import type { SearchIndex } from '../search/types.js';
 import type { ContentStore, DocumentInfo } from '../storage/content-store.js';
-import { embedAll } from './embed.js';
+import { embedChunks } from './embed.js';
 import type { DocumentType } from './loaders.js';
 import { prepareChunksIsolated } from './parse-isolated.js';
 import { chunkId, type DocumentLimits, type IngestInput, type PreparedDocument } from './prepare.js';
@@ -69,10 +69,7 @@ export async function ingestDocument(input: IngestInput, dependencies: IngestDep
   const version = newVersion();
   const prepared = await prepareChunksIsolated(input, dependencies.limits, version);
   const { embed } = dependencies;
-  if (embed != null && prepared.chunks.length > 0) {
-    const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), (batch) => embed(batch, signal), undefined, prepared.tokens);
-    prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));
-  }
+  if (embed != null) await embedChunks(prepared, (batch) => embed(batch, signal));
   // A request that ended (its deadline passed, or the client left) has had its answer: storing the document
   // after it would contradict that answer. Nothing is written before this point.
   if (signal?.aborted === true) throw signal.reason;

@@ -1,6 +1,6 @@
 import type { IngestDependencies } from './pipeline.js';
 import { repairDocument } from './pipeline.js';
-import { embedAll } from './embed.js';
+import { embedChunks } from './embed.js';
 import { prepareChunksIsolated } from './parse-isolated.js';
 
 // Bringing the index back in line with the documents in Blob Storage, which are the record:
@@ -77,10 +77,7 @@ export async function rebuildIndex(dependencies: IngestDependencies, progress: R
       // Stored files were under MAX_DOCUMENT_BYTES when uploaded; pages and text are checked again.
       const input = { name: stored.name, bytes: file.bytes, contentType: file.contentType, category: stored.category };
       const prepared = await prepareChunksIsolated(input, { ...dependencies.limits, bytes: Number.MAX_SAFE_INTEGER }, stored.version);
-      if (dependencies.embed != null && prepared.chunks.length > 0) {
-        const vectors = await embedAll(prepared.chunks.map((chunk) => chunk.content), dependencies.embed, undefined, prepared.tokens);
-        prepared.chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]));
-      }
+      if (dependencies.embed != null) await embedChunks(prepared, dependencies.embed);
       await dependencies.index.upsert(prepared.chunks);
       if (prepared.chunks.length !== stored.chunks || prepared.pages !== stored.pages) {
         // The splitter changed since the upload: the listing must count what the index now holds.
