@@ -22,7 +22,7 @@ async function refusal(budgets: { heapMb: number; memoryMb: number; timeMs: numb
 }
 
 describe('the document reader budgets', () => {
-  it('answers 413 when the process grows past the memory it allows a parse (memory outside the heap counts)', async () => {
+  it('answers 413 when the process grows past the resident memory it allows a parse', async () => {
     // A ceiling at the current resident size: starting a worker (first in this file, so no idle one is reused)
     // and loading the tokenizer's encoding in it pass it.
     expect(await refusal({ heapMb: 512, memoryMb: 0, timeMs: 60_000 })).toEqual({ status: 413, message: expect.stringMatching(/needed more than 0 MB of memory/) });
