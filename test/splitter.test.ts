@@ -156,5 +156,8 @@ describe('embeddingBatches', () => {
     await embedChunks({ chunks, tokens: [300, 300, 1] }, async (batch) => (batches.push(batch), batch.map((text) => [text.charCodeAt(0)])), { maxInputs: 64, maxTokens: 400 });
     expect(batches).toEqual([['a'], ['b', 'c']]);
     expect(chunks.map((chunk) => chunk.embedding)).toEqual([[97], [98], [99]]);
+    // A gateway that drops inputs (fewer vectors than texts) must not shift vectors onto the wrong chunks.
+    const short = ['a', 'b'].map((content) => ({ ...prepared.chunks[0]!, content, embedding: undefined }));
+    await expect(embedChunks({ chunks: short, tokens: [1, 1] }, async () => [[1]])).rejects.toMatchObject({ status: 502, code: 'model_error' });
   });
 });
