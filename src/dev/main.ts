@@ -14,7 +14,6 @@ import { startAzurite } from './azurite.js';
 import { config, ConfigError, developmentStorage, listenSettings, type AppConfig } from '../config.js';
 
 const appRoot = path.resolve(__dirname, '..');
-const REPAIR_DELAY_MS = 1_000;
 
 const levels = { trace: 0, debug: 1, information: 2, warning: 3, error: 4, critical: 5, none: 6 } as const;
 
@@ -106,10 +105,10 @@ async function main(): Promise<void> {
   if (settings != null) console.log(`\nModel: ${describeModel(settings)}`);
   console.log(`Host started in ${Math.round(performance.now() - started)} ms. Listening on ${base}\n`);
 
-  // In the background: repair documents an interrupted upload or delete left half-changed (a crash). A second
-  // after listening, so the first request after a cold start does not share its core with loading the Blob SDK
-  // (130 ms, under an ask's first request in bench P10). A document request before then starts it itself.
-  setTimeout(() => void import('../services.js').then(({ ingestDependencies }) => ingestDependencies()).catch(() => undefined), REPAIR_DELAY_MS).unref();
+  // In the background: repair documents an interrupted upload or delete left half-changed (a crash). At once:
+  // delaying it (to keep the Blob SDK's load off a first request) only moved that 130-170 ms block onto
+  // whatever request ran later (docs/performance.md, P10).
+  void import('../services.js').then(({ ingestDependencies }) => ingestDependencies()).catch(() => undefined);
 
   if (settings?.ingestSampleData === true && settings.search.endpoint == null) {
     // In the background, after the host listens: the sample corpus must not delay start-up.
@@ -133,7 +132,7 @@ async function main(): Promise<void> {
 async function ingestSampleData(folder: string): Promise<void> {
   try {
     const { ingestDependencies, searchIndex } = await import('../services.js');
-    // Only the index is needed to know: the Blob SDK and the repair come a second later (REPAIR_DELAY_MS).
+    // Only the index is needed to know; the rest is built when there is something to ingest.
     if ((await (await searchIndex()).count()) > 0) return;
     const dependencies = await ingestDependencies();
     const { collectFiles, ingestFiles } = await import('../ingest/files.js');
